@@ -1,0 +1,36 @@
+/* Deciding what applies to one socket event: a pure function of the policy
+ * and the facts the hook gathered. No allocation, no system calls, so the
+ * shim can call it on its hot path. */
+#ifndef SOCKFIX_CONFIG_MATCH_H
+#define SOCKFIX_CONFIG_MATCH_H
+
+#include <stdint.h>
+
+#include "policy.h"
+
+struct sf_event {
+    unsigned role;   /* SF_ROLE_SERVER or SF_ROLE_CLIENT */
+    unsigned family; /* SF_FAMILY_IPV4 (also v4-mapped) or SF_FAMILY_IPV6 */
+    unsigned type;   /* SF_TYPE_TCP or SF_TYPE_UDP */
+    unsigned port;   /* local port (server) or remote port (client); 0 = unknown */
+};
+
+#define SF_RULE_IMPLIED UINT32_MAX
+
+struct sf_decision {
+    uint32_t set; /* SF_OPT_BIT of every option to apply */
+    int32_t value[SF_OPT_COUNT];
+    /* Rule index that set each option; for keepalive implied by a timer, the
+     * timer's rule. */
+    uint32_t rule[SF_OPT_COUNT];
+};
+
+/* Merges the active rules matching ev, in file order, later keys winning;
+ * a keepalive timer implies keepalive = yes unless the merge says no, and
+ * keepalive = no drops the timers. Returns the number of rules matched. */
+unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d);
+
+/* Whether rule r matches ev (the program was settled by selection). */
+int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev);
+
+#endif

@@ -1,0 +1,71 @@
+/* The policy: INI text in, an immutable rule table out, with FILE:LINE errors.
+ * Pure: no sockets, no environment; file reading is in policy_file.h. */
+#ifndef SOCKFIX_CONFIG_POLICY_H
+#define SOCKFIX_CONFIG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+
+enum sf_log_level { SF_LOG_OFF, SF_LOG_ERROR, SF_LOG_WARN, SF_LOG_INFO, SF_LOG_DEBUG };
+
+struct sf_port_range {
+    uint16_t lo, hi;
+};
+
+struct sf_rule {
+    char *name;    /* section header */
+    unsigned line; /* line of the header */
+    char **programs;
+    size_t nprograms;
+    struct sf_port_range *ports;
+    size_t nports;
+    unsigned roles, families; /* SF_ROLE_*, SF_FAMILY_*; 0 = any */
+    unsigned types;           /* SF_TYPE_*; TCP when match.type is absent */
+    uint32_t set;             /* SF_OPT_BIT of every option the rule sets */
+    int32_t value[SF_OPT_COUNT];
+    unsigned value_line[SF_OPT_COUNT];
+};
+
+struct sf_error {
+    unsigned line; /* 0: about the file as a whole */
+    char *message;
+};
+
+struct sf_policy {
+    char *source; /* file name used in messages */
+    enum sf_log_level log_level;
+    bool log_set;
+    bool strict;
+    struct sf_rule *rules;
+    size_t nrules;
+    size_t *active; /* indices of the rules that can match this program */
+    size_t nactive;
+    struct sf_error *errors;
+    size_t nerrors;
+};
+
+/* Parses len bytes of INI text. Never returns NULL but when out of memory;
+ * errors are collected in the result, all of them, in line order. Every rule
+ * starts active; sf_policy_select_program narrows that. */
+struct sf_policy *sf_policy_parse(const char *text, size_t len, const char *source);
+
+/* A policy holding one file-level error ("FILE: message"), no rules. */
+struct sf_policy *sf_policy_failed(const char *source, const char *message);
+
+/* Keeps active only the rules whose match.program globs match one of names
+ * (or that have no match.program). Call before the policy is shared. */
+int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames);
+
+/* "FILE:LINE: message" (or "FILE: message") into buf. */
+void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *buf, size_t len);
+
+void sf_policy_free(struct sf_policy *p);
+
+/* Parses "off".."debug"; -1 when unknown. */
+int sf_log_level_parse(const char *s);
+const char *sf_log_level_name(enum sf_log_level level);
+
+#endif

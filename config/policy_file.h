@@ -1,0 +1,26 @@
+/* Reading a policy from a file, and the built-in default policy. */
+#ifndef SOCKFIX_CONFIG_POLICY_FILE_H
+#define SOCKFIX_CONFIG_POLICY_FILE_H
+
+#include <stddef.h>
+
+#include "policy.h"
+
+/* Files above this size are refused: a policy is a few hundred lines. */
+#define SF_POLICY_MAX_BYTES (1024 * 1024)
+
+#define SF_BUILTIN_SOURCE "(built-in default)"
+
+/* Loads and parses a policy file. A file that cannot be read gives a policy
+ * holding one "FILE: reason" error. The file is opened non-blocking and must
+ * be a regular file, so a FIFO or a device cannot hang or flood the caller.
+ * NULL only when out of memory. */
+struct sf_policy *sf_policy_load_file(const char *path);
+
+/* config/sockfix.ini as compiled into the program. */
+extern const char sf_builtin_policy_text[];
+extern const size_t sf_builtin_policy_len;
+
+struct sf_policy *sf_policy_builtin(void);
+
+#endif

@@ -1,0 +1,26 @@
+/* Parsing of single policy values: booleans, durations, numbers, ports, and
+ * quoting of offending text for messages. Pure functions, no allocation. */
+#ifndef SOCKFIX_CONFIG_VALUES_H
+#define SOCKFIX_CONFIG_VALUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+
+/* Writes s into buf as a double-quoted string, control and non-ASCII bytes
+ * escaped as \xNN, cut with "..." when it does not fit. Returns buf. */
+char *sf_quote(const char *s, char *buf, size_t len);
+
+/* Each returns 0 and stores the value, or -1 with a message in err. */
+int sf_parse_bool(const char *s, bool *out, char *err, size_t errlen);
+int sf_parse_uint(const char *s, uint64_t max, uint64_t *out);
+int sf_parse_duration_ms(const char *s, uint64_t *ms);
+int sf_parse_option_value(const struct sf_option *opt, const char *s, int32_t *out, char *err,
+                          size_t errlen);
+
+/* Formats a value of an option the way a policy would write it ("60s", "yes"). */
+void sf_format_option_value(const struct sf_option *opt, int32_t value, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,179 @@
+/* The interposed functions. Each gathers the facts of the event, asks the
+ * policy what applies, applies it and calls the real function; the program
+ * gets exactly the real call's result and errno. */
+#include <errno.h>
+#include <stdbool.h>
+
+#include "../config/match.h"
+#include "apply.h"
+#include "facts.h"
+#include "fdtable.h"
+#include "init.h"
+#include "log.h"
+#include "real.h"
+
+/* The libc names are bound in assembly: glibc declares them with transparent
+ * unions that a C alias could not match. The version script exports them. */
+#define EXPORT_AS(name, hook)                                                                     \
+    __asm__(".globl " #name "\n.type " #name ", @function\n.set " #name ", " #hook)
+
+static void log_passed_over(const char *call, int fd, const struct sockaddr *sa, socklen_t len)
+{
+    if (!log_enabled(SF_LOG_DEBUG))
+        return;
+    struct logbuf b;
+    log_begin(&b);
+    log_str(&b, call);
+    log_str(&b, " fd=");
+    log_int(&b, fd);
+    log_str(&b, " ");
+    log_sockaddr(&b, sa, len);
+    log_str(&b, ": no rule matches");
+    log_end(&b);
+}
+
+/* Decides for ev and applies the phases; false when no rule matched. */
+static bool decide_and_apply(const struct sf_policy *p, struct sf_event *ev,
+                             const struct apply_event *act, unsigned phases,
+                             struct sf_decision *d)
+{
+    if (sf_decide(p, ev, d) == 0 || d->set == 0) {
+        log_passed_over(act->call, act->fd, act->addr, act->addrlen);
+        return false;
+    }
+    apply_decision(p, act, d, phases);
+    return true;
+}
+
+int sf_hook_socket(int domain, int type, int protocol)
+{
+    int fd = real_socket(domain, type, protocol);
+    if (fd >= 0)
+        fdtab_set(fd, facts_kind_from_args(domain, type, protocol));
+    return fd;
+}
+
+static void on_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    const struct sf_policy *p = shim_policy();
+    struct sf_event ev = {.role = SF_ROLE_SERVER};
+    uint8_t kind;
+    if (!p || !facts_type(kind = facts_socket_kind(fd), &ev) || !facts_addr(kind, addr, len, &ev))
+        return;
+    if (ev.port == 0) /* an ephemeral port has no TIME_WAIT past to get over */
+        return;
+    struct apply_event act = {"bind", fd, addr, len};
+    struct sf_decision d;
+    decide_and_apply(p, &ev, &act, SF_PHASE_BIND, &d);
+}
+
+int sf_hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int saved = errno;
+    on_bind(fd, addr, len);
+    errno = saved;
+    return real_bind(fd, addr, len);
+}
+
+/* Returns the backlog to pass to the real listen. */
+static int on_listen(int fd, int backlog)
+{
+    const struct sf_policy *p = shim_policy();
+    struct sf_event ev = {.role = SF_ROLE_SERVER};
+    struct sockaddr_storage ss;
+    socklen_t len;
+    uint8_t kind;
+    if (!p || !facts_type(kind = facts_socket_kind(fd), &ev) || ev.type != SF_TYPE_TCP ||
+        !facts_local(fd, kind, &ss, &len, &ev))
+        return backlog;
+    struct apply_event act = {"listen", fd, (struct sockaddr *)&ss, len};
+    struct sf_decision d;
+    bool matched = decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION | SF_PHASE_LISTEN_ARG, &d);
+    /* Accepted sockets inherit what the listener carries: nothing to do per
+     * connection, whether or not a rule matched. */
+    fdtab_add(fd, FD_LISTENER_DONE);
+    if (matched && (d.set & SF_OPT_BIT(SF_OPT_BACKLOG)))
+        return d.value[SF_OPT_BACKLOG];
+    return backlog;
+}
+
+int sf_hook_listen(int fd, int backlog)
+{
+    int saved = errno;
+    int b = on_listen(fd, backlog);
+    errno = saved;
+    return real_listen(fd, b);
+}
+
+static void on_accept(int lfd, int fd)
+{
+    uint8_t lkind = fdtab_get(lfd);
+    if (lkind & FD_LISTENER_DONE) {
+        fdtab_set(fd, lkind & (FD_KIND_MASK | FD_FAMILY_MASK));
+        return;
+    }
+    /* A listener the shim never saw listen (inherited, socket activation):
+     * the policy goes on each accepted socket. */
+    lkind = facts_socket_kind(lfd);
+    fdtab_set(fd, lkind & (FD_KIND_MASK | FD_FAMILY_MASK));
+    const struct sf_policy *p = shim_policy();
+    struct sf_event ev = {.role = SF_ROLE_SERVER};
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (!p || !facts_type(lkind, &ev) || ev.type != SF_TYPE_TCP ||
+        !facts_local(fd, lkind, &ss, &len, &ev))
+        return;
+    struct apply_event act = {"accept", fd, (struct sockaddr *)&ss, len};
+    struct sf_decision d;
+    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, &d);
+}
+
+static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
+{
+    int nfd = four ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
+    if (nfd < 0)
+        return nfd;
+    int saved = errno;
+    on_accept(fd, nfd);
+    errno = saved;
+    return nfd;
+}
+
+int sf_hook_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return accept_common(fd, addr, len, 0, false);
+}
+
+int sf_hook_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    return accept_common(fd, addr, len, flags, true);
+}
+
+static void on_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    const struct sf_policy *p = shim_policy();
+    struct sf_event ev = {.role = SF_ROLE_CLIENT};
+    uint8_t kind;
+    if (!p || !facts_type(kind = facts_socket_kind(fd), &ev) || (kind & FD_CLIENT_DONE) ||
+        !facts_addr(kind, addr, len, &ev))
+        return;
+    struct apply_event act = {"connect", fd, addr, len};
+    struct sf_decision d;
+    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, &d);
+    fdtab_add(fd, FD_CLIENT_DONE);
+}
+
+int sf_hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int saved = errno;
+    on_connect(fd, addr, len);
+    errno = saved;
+    return real_connect(fd, addr, len);
+}
+
+EXPORT_AS(socket, sf_hook_socket);
+EXPORT_AS(bind, sf_hook_bind);
+EXPORT_AS(listen, sf_hook_listen);
+EXPORT_AS(accept, sf_hook_accept);
+EXPORT_AS(accept4, sf_hook_accept4);
+EXPORT_AS(connect, sf_hook_connect);

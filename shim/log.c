@@ -1,0 +1,166 @@
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+static _Atomic int current_level = SF_LOG_WARN;
+
+void log_set_level(enum sf_log_level level)
+{
+    atomic_store_explicit(&current_level, (int)level, memory_order_relaxed);
+}
+
+bool log_enabled(enum sf_log_level level)
+{
+    return level != SF_LOG_OFF &&
+           (int)level <= atomic_load_explicit(&current_level, memory_order_relaxed);
+}
+
+static void put(struct logbuf *b, const char *s, size_t n)
+{
+    size_t room = sizeof b->text - 1 - b->len; /* one byte kept for the newline */
+    if (n > room)
+        n = room;
+    memcpy(b->text + b->len, s, n);
+    b->len += n;
+}
+
+void log_str(struct logbuf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+void log_uint(struct logbuf *b, uint64_t v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(b, d + i, sizeof d - i);
+}
+
+void log_int(struct logbuf *b, int64_t v)
+{
+    if (v < 0) {
+        put(b, "-", 1);
+        log_uint(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        log_uint(b, (uint64_t)v);
+    }
+}
+
+static void log_hex16(struct logbuf *b, unsigned v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char d[4];
+    size_t i = sizeof d;
+    do {
+        d[--i] = hex[v & 15];
+        v >>= 4;
+    } while (v);
+    put(b, d + i, sizeof d - i);
+}
+
+static void log_ipv4(struct logbuf *b, const unsigned char *a)
+{
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            put(b, ".", 1);
+        log_uint(b, a[i]);
+    }
+}
+
+/* RFC 5952 text: the longest run of two or more zero groups becomes "::". */
+static void log_ipv6(struct logbuf *b, const struct in6_addr *a)
+{
+    unsigned g[8];
+    for (int i = 0; i < 8; i++)
+        g[i] = (unsigned)a->s6_addr[2 * i] << 8 | a->s6_addr[2 * i + 1];
+    if (IN6_IS_ADDR_V4MAPPED(a)) {
+        log_str(b, "::ffff:");
+        log_ipv4(b, a->s6_addr + 12);
+        return;
+    }
+    int best = -1, best_len = 1;
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && g[j] == 0)
+            j++;
+        if (j - i > best_len) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            put(b, "::", 2);
+            i += best_len - 1;
+            continue;
+        }
+        if (i && i != best + best_len)
+            put(b, ":", 1);
+        log_hex16(b, g[i]);
+    }
+}
+
+void log_sockaddr(struct logbuf *b, const struct sockaddr *sa, socklen_t len)
+{
+    if (sa && sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        log_ipv4(b, (const unsigned char *)&in->sin_addr);
+        put(b, ":", 1);
+        log_uint(b, ntohs(in->sin_port));
+    } else if (sa && sa->sa_family == AF_INET6 &&
+               len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        put(b, "[", 1);
+        log_ipv6(b, &in6->sin6_addr);
+        put(b, "]:", 2);
+        log_uint(b, ntohs(in6->sin6_port));
+    } else {
+        put(b, "?", 1);
+    }
+}
+
+void log_begin(struct logbuf *b)
+{
+    b->len = 0;
+    log_str(b, "sockfix[");
+    log_int(b, getpid());
+    log_str(b, "]: ");
+}
+
+void log_end(struct logbuf *b)
+{
+    int saved = errno;
+    b->text[b->len++] = '\n';
+    const char *p = b->text;
+    size_t left = b->len;
+    while (left > 0) {
+        ssize_t n = write(STDERR_FILENO, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        p += n;
+        left -= (size_t)n;
+    }
+    errno = saved;
+}
+
+void log_msg(enum sf_log_level level, const char *msg)
+{
+    if (!log_enabled(level))
+        return;
+    struct logbuf b;
+    log_begin(&b);
+    log_str(&b, msg);
+    log_end(&b);
+}

@@ -1,0 +1,83 @@
+#include "real.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum real_id { R_SOCKET, R_BIND, R_LISTEN, R_ACCEPT, R_ACCEPT4, R_CONNECT, R_COUNT };
+
+static const char *const real_names[R_COUNT] = {"socket", "bind",    "listen",
+                                                 "accept", "accept4", "connect"};
+
+static void *const own_hooks[R_COUNT] = {
+    (void *)sf_hook_socket, (void *)sf_hook_bind,    (void *)sf_hook_listen,
+    (void *)sf_hook_accept, (void *)sf_hook_accept4, (void *)sf_hook_connect};
+
+static _Atomic(void *) real_fn[R_COUNT];
+
+enum { UNBOUND, BINDING, BOUND };
+static _Atomic int bind_state = UNBOUND;
+
+void real_bind_all(void)
+{
+    int expected = UNBOUND;
+    if (!atomic_compare_exchange_strong(&bind_state, &expected, BINDING))
+        return; /* bound, or being bound (by us, re-entered, or by another thread) */
+    for (int i = 0; i < R_COUNT; i++) {
+        void *f = dlsym(RTLD_NEXT, real_names[i]);
+        if (f == own_hooks[i])
+            f = NULL;
+        atomic_store_explicit(&real_fn[i], f, memory_order_release);
+    }
+    atomic_store_explicit(&bind_state, BOUND, memory_order_release);
+}
+
+/* The bound function, or NULL when the caller must use the system call. */
+static void *real(enum real_id id)
+{
+    if (atomic_load_explicit(&bind_state, memory_order_acquire) != BOUND)
+        real_bind_all();
+    return atomic_load_explicit(&real_fn[id], memory_order_acquire);
+}
+
+int real_socket(int domain, int type, int protocol)
+{
+    int (*f)(int, int, int) = (int (*)(int, int, int))real(R_SOCKET);
+    return f ? f(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
+}
+
+int real_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int (*f)(int, const struct sockaddr *, socklen_t) =
+        (int (*)(int, const struct sockaddr *, socklen_t))real(R_BIND);
+    return f ? f(fd, addr, len) : (int)syscall(SYS_bind, fd, addr, len);
+}
+
+int real_listen(int fd, int backlog)
+{
+    int (*f)(int, int) = (int (*)(int, int))real(R_LISTEN);
+    return f ? f(fd, backlog) : (int)syscall(SYS_listen, fd, backlog);
+}
+
+int real_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    int (*f)(int, struct sockaddr *, socklen_t *) =
+        (int (*)(int, struct sockaddr *, socklen_t *))real(R_ACCEPT);
+    return f ? f(fd, addr, len) : (int)syscall(SYS_accept4, fd, addr, len, 0);
+}
+
+int real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    int (*f)(int, struct sockaddr *, socklen_t *, int) =
+        (int (*)(int, struct sockaddr *, socklen_t *, int))real(R_ACCEPT4);
+    return f ? f(fd, addr, len, flags) : (int)syscall(SYS_accept4, fd, addr, len, flags);
+}
+
+int real_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int (*f)(int, const struct sockaddr *, socklen_t) =
+        (int (*)(int, const struct sockaddr *, socklen_t))real(R_CONNECT);
+    return f ? f(fd, addr, len) : (int)syscall(SYS_connect, fd, addr, len);
+}

@@ -1,0 +1,435 @@
+/* sockprobe: a small program the integration tests run under LD_PRELOAD.
+ * It makes sockets the way servers and clients do and prints what the kernel
+ * says about them, one "key=value" per line. It sets no option itself.
+ *
+ *   sockprobe pair 4|6|4in6 [accept4]  listener, client and accepted socket
+ *   sockprobe timewait 4|6 PORT        bind PORT (0: pick one), leave a TIME_WAIT
+ *   sockprobe inuse 4|6                bind a port twice while the first listens
+ *   sockprobe udp 4|6                  bound and connected UDP sockets
+ *   sockprobe unix                     a UNIX stream listener, client and accepted
+ *   sockprobe inherit FD               accept on an inherited listener FD
+ *   sockprobe nonblock 4|6             non-blocking connect and accept4 flags
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define BACKLOG 7
+
+static void die(const char *what)
+{
+    printf("error=%s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static int family_of(const char *arg)
+{
+    return strcmp(arg, "4") == 0 ? AF_INET : AF_INET6;
+}
+
+static socklen_t loopback(const char *arg, unsigned port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (strcmp(arg, "4") == 0) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return sizeof *in;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    if (strcmp(arg, "4in6") == 0)
+        inet_pton(AF_INET6, "::ffff:127.0.0.1", &in6->sin6_addr);
+    else
+        in6->sin6_addr = in6addr_loopback;
+    return sizeof *in6;
+}
+
+static unsigned port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        die("getsockname");
+    return ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                                   : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static int getint(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    if (getsockopt(fd, level, name, &v, &len) != 0)
+        return -errno;
+    return v;
+}
+
+static void print_opts(const char *who, int fd)
+{
+    static const struct {
+        const char *key;
+        int level, name;
+    } opts[] = {
+        {"reuseaddr", SOL_SOCKET, SO_REUSEADDR},
+        {"reuseport", SOL_SOCKET, SO_REUSEPORT},
+        {"keepalive", SOL_SOCKET, SO_KEEPALIVE},
+        {"keepidle", IPPROTO_TCP, TCP_KEEPIDLE},
+        {"keepintvl", IPPROTO_TCP, TCP_KEEPINTVL},
+        {"keepcnt", IPPROTO_TCP, TCP_KEEPCNT},
+        {"user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT},
+        {"nodelay", IPPROTO_TCP, TCP_NODELAY},
+    };
+    int type = getint(fd, SOL_SOCKET, SO_TYPE);
+    int domain = getint(fd, SOL_SOCKET, SO_DOMAIN);
+    bool tcp_level = type == SOCK_STREAM && domain != AF_UNIX;
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (opts[i].level == IPPROTO_TCP && !tcp_level)
+            continue;
+        printf("%s.%s=%d\n", who, opts[i].key, getint(fd, opts[i].level, opts[i].name));
+    }
+}
+
+/* The listener's backlog as the kernel keeps it (sk_max_ack_backlog), found
+ * by inode through sock_diag. */
+static long listen_backlog(int fd, int family)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return -1;
+    struct {
+        struct nlmsghdr nlh;
+        struct inet_diag_req_v2 r;
+    } req = {.nlh = {.nlmsg_len = sizeof req,
+                     .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+             .r = {.sdiag_family = (uint8_t)family,
+                   .sdiag_protocol = IPPROTO_TCP,
+                   .idiag_states = 1u << 10 /* TCP_LISTEN */}};
+    long found = -1;
+    if (send(nl, &req, sizeof req, 0) < 0) {
+        close(nl);
+        return -1;
+    }
+    static char buf[1 << 16];
+    for (bool done = false; !done;) {
+        ssize_t n = recv(nl, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+                done = true;
+                break;
+            }
+            struct inet_diag_msg *m = NLMSG_DATA(h);
+            if (m->idiag_inode == st.st_ino)
+                found = m->idiag_wqueue;
+        }
+    }
+    close(nl);
+    return found;
+}
+
+/* A port free at this moment: bound to port 0 without ever connecting, so
+ * closing it leaves nothing behind. */
+static unsigned free_port(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback(fam, 0, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0)
+        die("free port");
+    unsigned port = port_of(fd);
+    close(fd);
+    return port;
+}
+
+static int listener(const char *fam, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+    *len = loopback(fam, port, ss);
+    int fd = socket(ss->ss_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        die("socket");
+    if (bind(fd, (struct sockaddr *)ss, *len) != 0)
+        return -1;
+    if (listen(fd, BACKLOG) != 0)
+        die("listen");
+    return fd;
+}
+
+static int connect_to(const char *fam, unsigned port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback(fam, port, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        die("socket");
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0)
+        die("connect");
+    return fd;
+}
+
+static int cmd_pair(const char *fam, bool four)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    const char *lfam = strcmp(fam, "4in6") == 0 ? "6any" : fam;
+    int l;
+    if (strcmp(lfam, "6any") == 0) { /* dual-stack listener on :: for v4-mapped clients */
+        struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+        l = socket(AF_INET6, SOCK_STREAM, 0);
+        if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof any) != 0 || listen(l, BACKLOG) != 0)
+            die("listen");
+    } else {
+        l = listener(fam, free_port(fam), &ss, &len);
+        if (l < 0)
+            die("bind");
+    }
+    unsigned port = port_of(l);
+    int c = connect_to(fam, port);
+    int a = four ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : accept(l, NULL, NULL);
+    if (a < 0)
+        die("accept");
+    printf("port=%u\n", port);
+    printf("listener.backlog=%ld\n", listen_backlog(l, AF_INET6 == family_of(fam) ? AF_INET6 : AF_INET));
+    print_opts("listener", l);
+    print_opts("accepted", a);
+    print_opts("client", c);
+    if (four)
+        printf("accepted.cloexec=%d\n", (fcntl(a, F_GETFD) & FD_CLOEXEC) != 0);
+    return 0;
+}
+
+/* Whether /proc/net/tcp{,6} holds a TIME_WAIT entry with local port port. */
+static bool time_wait_on(const char *fam, unsigned port)
+{
+    FILE *f = fopen(strcmp(fam, "4") == 0 ? "/proc/net/tcp" : "/proc/net/tcp6", "re");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    while (fgets(line, sizeof line, f)) {
+        char local[128];
+        unsigned st;
+        if (sscanf(line, " %*d: %127s %*s %x", local, &st) != 2)
+            continue;
+        char *colon = strrchr(local, ':');
+        if (colon && strtoul(colon + 1, NULL, 16) == port && st == 6)
+            found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+static int cmd_timewait(const char *fam, unsigned port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (port == 0)
+        port = free_port(fam);
+    printf("port=%u\n", port);
+    int l = listener(fam, port, &ss, &len);
+    if (l < 0) {
+        printf("bind=%s\n", strerrorname_np(errno));
+        return 1;
+    }
+    printf("bind=ok\n");
+    int c = connect_to(fam, port);
+    int a = accept(l, NULL, NULL);
+    if (a < 0)
+        die("accept");
+    printf("accepted.reuseaddr=%d\n", getint(a, SOL_SOCKET, SO_REUSEADDR));
+    close(a); /* the server closes first: its side goes to TIME_WAIT */
+    char byte;
+    if (read(c, &byte, 1) != 0)
+        die("read EOF");
+    close(c);
+    close(l);
+    /* The peer's FIN is processed in softirq right after close; wait for the
+     * state itself, never for a time. */
+    bool tw = false;
+    for (int i = 0; i < 100000 && !(tw = time_wait_on(fam, port)); i++)
+        sched_yield();
+    printf("timewait=%d\n", tw);
+    return 0;
+}
+
+static int cmd_inuse(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    unsigned port = free_port(fam);
+    int l = listener(fam, port, &ss, &len);
+    if (l < 0)
+        die("bind");
+    int s = socket(ss.ss_family, SOCK_STREAM, 0);
+    errno = 0;
+    int r = bind(s, (struct sockaddr *)&ss, len);
+    printf("second.bind=%d\nsecond.errno=%s\n", r, r ? strerrorname_np(errno) : "0");
+    print_opts("listener", l);
+    print_opts("second", s);
+    return 0;
+}
+
+static int cmd_udp(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback(fam, 0, &ss);
+    int probe = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (probe < 0 || bind(probe, (struct sockaddr *)&ss, len) != 0)
+        die("udp probe");
+    unsigned port = port_of(probe);
+    close(probe);
+    len = loopback(fam, port, &ss);
+    int s = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (s < 0 || bind(s, (struct sockaddr *)&ss, len) != 0)
+        die("udp bind");
+    int c = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&ss, len) != 0)
+        die("udp connect");
+    printf("port=%u\n", port);
+    print_opts("bound", s);
+    print_opts("connected", c);
+    return 0;
+}
+
+static int cmd_unix(void)
+{
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    snprintf(un.sun_path + 1, sizeof un.sun_path - 1, "sockprobe-%d", (int)getpid());
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                                strlen(un.sun_path + 1));
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)&un, len) != 0 || listen(l, BACKLOG) != 0)
+        die("unix listen");
+    int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&un, len) != 0)
+        die("unix connect");
+    int a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+    if (a < 0)
+        die("unix accept");
+    print_opts("listener", l);
+    print_opts("accepted", a);
+    print_opts("client", c);
+    return 0;
+}
+
+static int cmd_inherit(int l)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(l, (struct sockaddr *)&ss, &len) != 0)
+        die("inherited listener");
+    int c = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&ss, len) != 0)
+        die("connect");
+    int a = accept(l, NULL, NULL);
+    if (a < 0)
+        die("accept");
+    print_opts("listener", l);
+    print_opts("accepted", a);
+    print_opts("client", c);
+    return 0;
+}
+
+static int cmd_nonblock(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int l = listener(fam, free_port(fam), &ss, &len);
+    if (l < 0)
+        die("bind");
+    int c = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c < 0)
+        die("socket");
+    errno = 0;
+    int r = connect(c, (struct sockaddr *)&ss, len);
+    printf("connect=%d\nconnect.errno=%s\n", r, r ? strerrorname_np(errno) : "0");
+    struct pollfd p = {.fd = l, .events = POLLIN};
+    if (poll(&p, 1, 10000) != 1)
+        die("poll");
+    int a = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (a < 0)
+        die("accept4");
+    printf("accepted.nonblock=%d\n", (fcntl(a, F_GETFL) & O_NONBLOCK) != 0);
+    printf("accepted.cloexec=%d\n", (fcntl(a, F_GETFD) & FD_CLOEXEC) != 0);
+    printf("client.nonblock=%d\n", (fcntl(c, F_GETFL) & O_NONBLOCK) != 0);
+    print_opts("accepted", a);
+    print_opts("client", c);
+    return 0;
+}
+
+/* errno must come back from every hook as the real call left it. */
+static int cmd_errno(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback(fam, free_port(fam), &ss);
+    int kept = 1;
+    errno = EDOM;
+    int l = socket(ss.ss_family, SOCK_STREAM, 0);
+    kept &= errno == EDOM;
+    errno = EDOM;
+    kept &= bind(l, (struct sockaddr *)&ss, len) == 0 && errno == EDOM;
+    errno = EDOM;
+    kept &= listen(l, BACKLOG) == 0 && errno == EDOM;
+    int c = socket(ss.ss_family, SOCK_STREAM, 0);
+    errno = EDOM;
+    kept &= connect(c, (struct sockaddr *)&ss, len) == 0 && errno == EDOM;
+    errno = EDOM;
+    kept &= accept(l, NULL, NULL) >= 0 && errno == EDOM;
+    printf("errno.kept=%d\n", kept);
+    errno = 0;
+    int bad = bind(-1, (struct sockaddr *)&ss, len);
+    printf("badfd.bind=%d\nbadfd.errno=%s\n", bad, strerrorname_np(errno));
+    errno = 0;
+    bad = connect(l, (struct sockaddr *)&ss, len); /* a listener cannot connect */
+    printf("listener.connect=%d\nlistener.connect.errno=%s\n", bad, strerrorname_np(errno));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2)
+        return 64;
+    const char *cmd = argv[1];
+    const char *arg = argc > 2 ? argv[2] : "4";
+    if (strcmp(cmd, "pair") == 0)
+        return cmd_pair(arg, argc > 3 && strcmp(argv[3], "accept4") == 0);
+    if (strcmp(cmd, "timewait") == 0 && argc > 3)
+        return cmd_timewait(arg, (unsigned)atoi(argv[3]));
+    if (strcmp(cmd, "inuse") == 0)
+        return cmd_inuse(arg);
+    if (strcmp(cmd, "udp") == 0)
+        return cmd_udp(arg);
+    if (strcmp(cmd, "unix") == 0)
+        return cmd_unix();
+    if (strcmp(cmd, "inherit") == 0)
+        return cmd_inherit(atoi(arg));
+    if (strcmp(cmd, "nonblock") == 0)
+        return cmd_nonblock(arg);
+    if (strcmp(cmd, "errno") == 0)
+        return cmd_errno(arg);
+    return 64;
+}
