@@ -2,18 +2,25 @@
  * It makes sockets the way servers and clients do and prints what the kernel
  * says about them, one "key=value" per line. It sets no option itself.
  *
- *   sockprobe pair 4|6|4in6 [accept4]  listener, client and accepted socket
+ *   sockprobe pair 4|6|4in6 [PORT [accept4]]  listener, client and accepted socket
+ *                                      (PORT 0: pick a free one)
  *   sockprobe timewait 4|6 PORT        bind PORT (0: pick one), leave a TIME_WAIT
  *   sockprobe inuse 4|6                bind a port twice while the first listens
  *   sockprobe udp 4|6                  bound and connected UDP sockets
  *   sockprobe unix                     a UNIX stream listener, client and accepted
  *   sockprobe inherit FD               accept on an inherited listener FD
  *   sockprobe nonblock 4|6             non-blocking connect and accept4 flags
+ *   sockprobe errno 4|6                errno after hooked calls
+ * With "--deny-setsockopt" first, a seccomp filter makes every setsockopt
+ * fail with EPERM before any socket is made (the shim must fail open).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/inet_diag.h>
+#include <linux/seccomp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -25,12 +32,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define BACKLOG 7
+
+#if defined(__x86_64__)
+#define AUDIT_ARCH_CURRENT AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_CURRENT AUDIT_ARCH_AARCH64
+#else
+#error "sockprobe: add this architecture's AUDIT_ARCH"
+#endif
 
 static void die(const char *what)
 {
@@ -190,7 +207,7 @@ static int connect_to(const char *fam, unsigned port)
     return fd;
 }
 
-static int cmd_pair(const char *fam, bool four)
+static int cmd_pair(const char *fam, unsigned port, bool four)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -202,16 +219,16 @@ static int cmd_pair(const char *fam, bool four)
         if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof any) != 0 || listen(l, BACKLOG) != 0)
             die("listen");
     } else {
-        l = listener(fam, free_port(fam), &ss, &len);
+        l = listener(fam, port ? port : free_port(fam), &ss, &len);
         if (l < 0)
             die("bind");
     }
-    unsigned port = port_of(l);
+    port = port_of(l);
     int c = connect_to(fam, port);
     int a = four ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : accept(l, NULL, NULL);
     if (a < 0)
         die("accept");
-    printf("port=%u\n", port);
+    printf("port=%u\nlistener.fd=%d\nclient.fd=%d\naccepted.fd=%d\n", port, l, c, a);
     printf("listener.backlog=%ld\n", listen_backlog(l, AF_INET6 == family_of(fam) ? AF_INET6 : AF_INET));
     print_opts("listener", l);
     print_opts("accepted", a);
@@ -408,15 +425,38 @@ static int cmd_errno(const char *fam)
     return 0;
 }
 
+static void deny_setsockopt(void)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_CURRENT, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        die("seccomp");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "--deny-setsockopt") == 0) {
+        deny_setsockopt();
+        argv++;
+        argc--;
+    }
     if (argc < 2)
         return 64;
     const char *cmd = argv[1];
     const char *arg = argc > 2 ? argv[2] : "4";
     if (strcmp(cmd, "pair") == 0)
-        return cmd_pair(arg, argc > 3 && strcmp(argv[3], "accept4") == 0);
+        return cmd_pair(arg, argc > 3 ? (unsigned)atoi(argv[3]) : 0,
+                        argc > 4 && strcmp(argv[4], "accept4") == 0);
     if (strcmp(cmd, "timewait") == 0 && argc > 3)
         return cmd_timewait(arg, (unsigned)atoi(argv[3]));
     if (strcmp(cmd, "inuse") == 0)

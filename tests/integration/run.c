@@ -1,0 +1,157 @@
+#include "run.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *write_policy(const char *text)
+{
+    static char path[64];
+    strcpy(path, "/tmp/sockfix-test-XXXXXX.ini");
+    int fd = mkstemps(path, 4);
+    cr_assert(fd >= 0, "mkstemps: %s", strerror(errno));
+    size_t len = strlen(text);
+    cr_assert(write(fd, text, len) == (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+static void drain(int out, int err, struct run_result *r)
+{
+    size_t lens[2] = {0, 0};
+    char *bufs[2] = {r->out, r->err};
+    struct pollfd p[2] = {{.fd = out, .events = POLLIN}, {.fd = err, .events = POLLIN}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            cr_assert_fail("poll: %s", strerror(errno));
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            size_t room = sizeof r->out - 1 - lens[i];
+            char scratch[256];
+            ssize_t n = room ? read(p[i].fd, bufs[i] + lens[i], room)
+                             : read(p[i].fd, scratch, sizeof scratch);
+            if (n <= 0) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                open_fds--;
+            } else if (room) {
+                lens[i] += (size_t)n;
+            }
+        }
+    }
+    r->out[lens[0]] = '\0';
+    r->err[lens[1]] = '\0';
+}
+
+void run_probe(const struct run_opts *o, const char *const *args, struct run_result *r)
+{
+    char *env[16];
+    int n = 0;
+    char preload[512], config[512], log[64];
+    env[n++] = "PATH=/usr/bin:/bin";
+    if (!o->bare) {
+        snprintf(preload, sizeof preload, "LD_PRELOAD=%s", SOCKFIX_LIB);
+        env[n++] = preload;
+    }
+    char *policy_path = NULL;
+    if (o->policy)
+        policy_path = write_policy(o->policy);
+    const char *cfg = policy_path ? policy_path : o->config_path;
+    if (cfg) {
+        snprintf(config, sizeof config, "SOCKFIX_CONFIG=%s", cfg);
+        env[n++] = config;
+    }
+    if (o->log) {
+        snprintf(log, sizeof log, "SOCKFIX_LOG=%s", o->log);
+        env[n++] = log;
+    }
+    for (int i = 0; i < 4 && o->extra_env[i]; i++)
+        env[n++] = (char *)o->extra_env[i];
+    env[n] = NULL;
+
+    char *argv[16];
+    int a = 0;
+    argv[a++] = (char *)(o->argv0 ? o->argv0 : SOCKPROBE);
+    for (; args[a - 1] && a < 15; a++)
+        argv[a] = (char *)args[a - 1];
+    argv[a] = NULL;
+
+    int out[2], err[2];
+    cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    int rc = posix_spawn(&r->pid, SOCKPROBE, &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert(rc == 0, "posix_spawn: %s", strerror(rc));
+    close(out[1]);
+    close(err[1]);
+    drain(out[0], err[0], r);
+    int status;
+    cr_assert(waitpid(r->pid, &status, 0) == r->pid);
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (policy_path)
+        unlink(policy_path);
+}
+
+const char *result_get(const struct run_result *r, const char *key)
+{
+    static char value[256];
+    size_t klen = strlen(key);
+    for (const char *p = r->out; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            size_t vlen = len - klen - 1;
+            if (vlen >= sizeof value)
+                vlen = sizeof value - 1;
+            memcpy(value, p + klen + 1, vlen);
+            value[vlen] = '\0';
+            return value;
+        }
+        p += len + (eol ? 1 : 0);
+    }
+    return NULL;
+}
+
+long result_num(const struct run_result *r, const char *key)
+{
+    const char *v = result_get(r, key);
+    cr_assert(v, "%s missing from the helper's output:\n%s\nstderr:\n%s", key, r->out, r->err);
+    return strtol(v, NULL, 10);
+}
+
+unsigned free_tcp_port(int family)
+{
+    struct sockaddr_storage ss = {.ss_family = (sa_family_t)family};
+    socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (family == AF_INET)
+        ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else
+        ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) == 0);
+    cr_assert(getsockname(fd, (struct sockaddr *)&ss, &len) == 0);
+    close(fd);
+    return family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                             : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+const char *log_line(const struct run_result *r, const char *text)
+{
+    static char line[1024];
+    snprintf(line, sizeof line, "sockfix[%d]: %s\n", (int)r->pid, text);
+    return line;
+}

@@ -1,0 +1,52 @@
+/* Properties of libsockfix.so as a file and as a guest in a process. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+TestSuite(library, .timeout = 30);
+
+static void read_command(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen %s", cmd);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s failed", cmd);
+}
+
+Test(library, exports_only_the_interposed_functions)
+{
+    char out[4096];
+    read_command("nm -D --defined-only " SOCKFIX_LIB " | awk '{print $3}' | sort", out, sizeof out);
+    cr_assert_str_eq(out, "accept\naccept4\nbind\nconnect\nlisten\nsocket\n");
+}
+
+Test(library, needs_nothing_but_libc)
+{
+    char out[4096];
+    read_command("objdump -p " SOCKFIX_LIB " | awk '$1 == \"NEEDED\" {print $2}'", out,
+                 sizeof out);
+    cr_assert_str_eq(out, "libc.so.6\n");
+}
+
+Test(library, hook_before_the_constructor_applies_the_policy)
+{
+    /* libearly's constructor runs before libsockfix's (later preloads are
+     * initialised first) and makes a listener, a client and an accepted socket. */
+    static const char policy[] = "[r]\nkeepidle = 55\nkeepcnt = 3\n";
+    char preload[1024];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s %s", SOCKFIX_LIB, EARLY_LIB);
+    struct run_result r;
+    run_probe(&(struct run_opts){.policy = policy, .bare = true, .extra_env = {preload}},
+              ARGS("pair", "4"), &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert_eq(result_num(&r, "early.listener.keepidle"), 55);
+    cr_assert_eq(result_num(&r, "early.accepted.keepidle"), 55);
+    cr_assert_eq(result_num(&r, "early.client.keepidle"), 55);
+    cr_assert_eq(result_num(&r, "early.client.keepcnt"), 3);
+    cr_assert_eq(result_num(&r, "listener.keepidle"), 55);
+}

@@ -1,0 +1,40 @@
+/* Running a helper program under the shim with an explicit environment and
+ * reading back what it printed. The test runner itself is never preloaded. */
+#ifndef SOCKFIX_TESTS_RUN_H
+#define SOCKFIX_TESTS_RUN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct run_opts {
+    const char *policy;      /* text written to a temporary policy file */
+    const char *config_path; /* SOCKFIX_CONFIG as given (instead of policy) */
+    const char *log;         /* SOCKFIX_LOG */
+    bool bare;               /* no LD_PRELOAD */
+    const char *argv0;       /* argv[0] if not the helper's path */
+    const char *extra_env[4];
+    int keep_fd; /* inherited by the helper when > 2 */
+};
+
+struct run_result {
+    pid_t pid;
+    int status; /* exit status, or 128 + signal */
+    char out[32768];
+    char err[32768];
+};
+
+/* Runs SOCKPROBE with args (NULL-terminated); asserts it could be started. */
+void run_probe(const struct run_opts *o, const char *const *args, struct run_result *r);
+
+/* The value printed as "key=value", or NULL. */
+const char *result_get(const struct run_result *r, const char *key);
+/* The same as a number; the test fails when the key is missing. */
+long result_num(const struct run_result *r, const char *key);
+
+/* A free loopback TCP port (bound once to port 0 and closed unconnected). */
+unsigned free_tcp_port(int family);
+
+/* "sockfix[PID]: " + text + "\n" for r's process. */
+const char *log_line(const struct run_result *r, const char *text);
+
+#endif
