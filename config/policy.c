@@ -224,8 +224,7 @@ static void start_section(struct parse_ctx *c, char *line)
     *e = '\0';
     char q[80];
     if (!valid_section_name(name)) {
-        ERROR(c, c->lineno,
-              "invalid section name %s (use letters, digits and - _ . : @ / +)",
+        ERROR(c, c->lineno, "invalid section name %s (use letters, digits and - _ . : @ / +)",
               sf_quote(name, q, sizeof q));
         return;
     }
@@ -341,7 +340,8 @@ static void global_key(struct parse_ctx *c, const char *name, const char *value)
         if (k == G_LOG) {
             int level = sf_log_level_parse(value);
             if (level < 0) {
-                ERROR(c, c->lineno, "log: %s is not a log level (use off, error, warn, info, debug)",
+                ERROR(c, c->lineno,
+                      "log: %s is not a log level (use off, error, warn, info, debug)",
                       sf_quote(value, q, sizeof q));
                 return;
             }
@@ -442,8 +442,8 @@ static bool word_item(struct parse_ctx *c, const char *key, char *t, const struc
             return true;
         }
     }
-    ERROR(c, c->lineno, "%s: %s is not one of %s, %s", key, sf_quote(t, q, sizeof q),
-          words[0].name, words[1].name);
+    ERROR(c, c->lineno, "%s: %s is not one of %s, %s", key, sf_quote(t, q, sizeof q), words[0].name,
+          words[1].name);
     return false;
 }
 
@@ -498,8 +498,7 @@ static void rule_key(struct parse_ctx *c, const char *name, const char *value)
     }
     const struct sf_option *o = sf_option_by_key(name);
     if (!o) {
-        ERROR(c, c->lineno, "unknown key %s in [%s]", sf_quote(name, q, sizeof q),
-              c->rule->name);
+        ERROR(c, c->lineno, "unknown key %s in [%s]", sf_quote(name, q, sizeof q), c->rule->name);
         return;
     }
     int id = (int)(o - sf_options);

@@ -7,7 +7,7 @@
 #include "policy.h"
 
 /* Files above this size are refused: a policy is a few hundred lines. */
-#define SF_POLICY_MAX_BYTES (1024 * 1024)
+#define SF_POLICY_MAX_BYTES 1048576
 
 #define SF_BUILTIN_SOURCE "(built-in default)"
 

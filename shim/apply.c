@@ -76,7 +76,7 @@ static void info_applied(const struct sf_policy *p, const struct apply_event *ev
     struct logbuf b;
     log_event(&b, ev);
     log_str(&b, " rules=");
-    uint32_t named[SF_OPT_COUNT];
+    uint32_t named[SF_OPT_COUNT] = {0};
     int nnamed = 0;
     for (int i = 0; i < SF_OPT_COUNT; i++) {
         if (!(done & SF_OPT_BIT(i)) || d->rule[i] == SF_RULE_IMPLIED)

@@ -14,7 +14,7 @@
 
 /* The libc names are bound in assembly: glibc declares them with transparent
  * unions that a C alias could not match. The version script exports them. */
-#define EXPORT_AS(name, hook)                                                                     \
+#define EXPORT_AS(name, hook)                                                                      \
     __asm__(".globl " #name "\n.type " #name ", @function\n.set " #name ", " #hook)
 
 static void log_passed_over(const char *call, int fd, const struct sockaddr *sa, socklen_t len)
@@ -34,8 +34,7 @@ static void log_passed_over(const char *call, int fd, const struct sockaddr *sa,
 
 /* Decides for ev and applies the phases; false when no rule matched. */
 static bool decide_and_apply(const struct sf_policy *p, struct sf_event *ev,
-                             const struct apply_event *act, unsigned phases,
-                             struct sf_decision *d)
+                             const struct apply_event *act, unsigned phases, struct sf_decision *d)
 {
     if (sf_decide(p, ev, d) == 0 || d->set == 0) {
         log_passed_over(act->call, act->fd, act->addr, act->addrlen);

@@ -81,7 +81,7 @@ static void log_ipv6(struct logbuf *b, const struct in6_addr *a)
 {
     unsigned g[8];
     for (int i = 0; i < 8; i++)
-        g[i] = (unsigned)a->s6_addr[2 * i] << 8 | a->s6_addr[2 * i + 1];
+        g[i] = (unsigned)a->s6_addr[2 * (size_t)i] << 8 | a->s6_addr[2 * (size_t)i + 1];
     if (IN6_IS_ADDR_V4MAPPED(a)) {
         log_str(b, "::ffff:");
         log_ipv4(b, a->s6_addr + 12);
@@ -117,8 +117,7 @@ void log_sockaddr(struct logbuf *b, const struct sockaddr *sa, socklen_t len)
         log_ipv4(b, (const unsigned char *)&in->sin_addr);
         put(b, ":", 1);
         log_uint(b, ntohs(in->sin_port));
-    } else if (sa && sa->sa_family == AF_INET6 &&
-               len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+    } else if (sa && sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         put(b, "[", 1);
         log_ipv6(b, &in6->sin6_addr);

@@ -9,11 +9,11 @@
 enum real_id { R_SOCKET, R_BIND, R_LISTEN, R_ACCEPT, R_ACCEPT4, R_CONNECT, R_COUNT };
 
 static const char *const real_names[R_COUNT] = {"socket", "bind",    "listen",
-                                                 "accept", "accept4", "connect"};
+                                                "accept", "accept4", "connect"};
 
-static void *const own_hooks[R_COUNT] = {
-    (void *)sf_hook_socket, (void *)sf_hook_bind,    (void *)sf_hook_listen,
-    (void *)sf_hook_accept, (void *)sf_hook_accept4, (void *)sf_hook_connect};
+static void *const own_hooks[R_COUNT] = {(void *)sf_hook_socket,  (void *)sf_hook_bind,
+                                         (void *)sf_hook_listen,  (void *)sf_hook_accept,
+                                         (void *)sf_hook_accept4, (void *)sf_hook_connect};
 
 static _Atomic(void *) real_fn[R_COUNT];
 

@@ -16,8 +16,8 @@ static int opt(int fd, int level, int name)
 
 __attribute__((constructor)) static void early_sockets(void)
 {
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = 0,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in in = {
+        .sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof in;
     int l = socket(AF_INET, SOCK_STREAM, 0);
     if (l < 0 || bind(l, (struct sockaddr *)&in, len) != 0 || listen(l, 1) != 0 ||

@@ -105,14 +105,10 @@ static void print_opts(const char *who, int fd)
         const char *key;
         int level, name;
     } opts[] = {
-        {"reuseaddr", SOL_SOCKET, SO_REUSEADDR},
-        {"reuseport", SOL_SOCKET, SO_REUSEPORT},
-        {"keepalive", SOL_SOCKET, SO_KEEPALIVE},
-        {"keepidle", IPPROTO_TCP, TCP_KEEPIDLE},
-        {"keepintvl", IPPROTO_TCP, TCP_KEEPINTVL},
-        {"keepcnt", IPPROTO_TCP, TCP_KEEPCNT},
-        {"user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT},
-        {"nodelay", IPPROTO_TCP, TCP_NODELAY},
+        {"reuseaddr", SOL_SOCKET, SO_REUSEADDR},         {"reuseport", SOL_SOCKET, SO_REUSEPORT},
+        {"keepalive", SOL_SOCKET, SO_KEEPALIVE},         {"keepidle", IPPROTO_TCP, TCP_KEEPIDLE},
+        {"keepintvl", IPPROTO_TCP, TCP_KEEPINTVL},       {"keepcnt", IPPROTO_TCP, TCP_KEEPCNT},
+        {"user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT}, {"nodelay", IPPROTO_TCP, TCP_NODELAY},
     };
     int type = getint(fd, SOL_SOCKET, SO_TYPE);
     int domain = getint(fd, SOL_SOCKET, SO_DOMAIN);
@@ -229,7 +225,8 @@ static int cmd_pair(const char *fam, unsigned port, bool four)
     if (a < 0)
         die("accept");
     printf("port=%u\nlistener.fd=%d\nclient.fd=%d\naccepted.fd=%d\n", port, l, c, a);
-    printf("listener.backlog=%ld\n", listen_backlog(l, AF_INET6 == family_of(fam) ? AF_INET6 : AF_INET));
+    printf("listener.backlog=%ld\n",
+           listen_backlog(l, AF_INET6 == family_of(fam) ? AF_INET6 : AF_INET));
     print_opts("listener", l);
     print_opts("accepted", a);
     print_opts("client", c);
@@ -335,8 +332,8 @@ static int cmd_unix(void)
 {
     struct sockaddr_un un = {.sun_family = AF_UNIX};
     snprintf(un.sun_path + 1, sizeof un.sun_path - 1, "sockprobe-%d", (int)getpid());
-    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-                                strlen(un.sun_path + 1));
+    socklen_t len =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(un.sun_path + 1));
     int l = socket(AF_UNIX, SOCK_STREAM, 0);
     if (l < 0 || bind(l, (struct sockaddr *)&un, len) != 0 || listen(l, BACKLOG) != 0)
         die("unix listen");

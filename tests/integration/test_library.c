@@ -28,8 +28,7 @@ Test(library, exports_only_the_interposed_functions)
 Test(library, needs_nothing_but_libc)
 {
     char out[4096];
-    read_command("objdump -p " SOCKFIX_LIB " | awk '$1 == \"NEEDED\" {print $2}'", out,
-                 sizeof out);
+    read_command("objdump -p " SOCKFIX_LIB " | awk '$1 == \"NEEDED\" {print $2}'", out, sizeof out);
     cr_assert_str_eq(out, "libc.so.6\n");
 }
 

@@ -144,10 +144,11 @@ Test(shim, rules_match_by_port)
 {
     unsigned port = free_tcp_port(AF_INET);
     char policy[256];
-    snprintf(policy, sizeof policy,
-             "[other]\nmatch.port = %u\nkeepidle = 92s\n\n[this]\nmatch.port = 1-%u\nkeepidle = 91s\n"
-             "[after]\nmatch.port = %u-65535\nkeepcnt = 9\n",
-             port == 65535 ? 1 : port + 1, port, port + 1 > 65535 ? 1 : port + 1);
+    snprintf(
+        policy, sizeof policy,
+        "[other]\nmatch.port = %u\nkeepidle = 92s\n\n[this]\nmatch.port = 1-%u\nkeepidle = 91s\n"
+        "[after]\nmatch.port = %u-65535\nkeepcnt = 9\n",
+        port == 65535 ? 1 : port + 1, port, port + 1 > 65535 ? 1 : port + 1);
     struct run_result r;
     char p[16];
     snprintf(p, sizeof p, "%u", port);
@@ -331,13 +332,13 @@ Test(shim, rules_without_match_type_leave_udp_alone)
 Test(shim, missing_policy_fails_open)
 {
     struct run_result r;
-    run_probe(&(struct run_opts){.config_path = "/nonexistent/sockfix.ini"}, ARGS("pair", "4"),
-              &r);
+    run_probe(&(struct run_opts){.config_path = "/nonexistent/sockfix.ini"}, ARGS("pair", "4"), &r);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
     expect_untouched(&r, "listener");
     expect_untouched(&r, "client");
     char want[512];
-    snprintf(want, sizeof want, "%s", log_line(&r, "/nonexistent/sockfix.ini: No such file or directory"));
+    snprintf(want, sizeof want, "%s",
+             log_line(&r, "/nonexistent/sockfix.ini: No such file or directory"));
     strcat(want, log_line(&r, "no policy in effect; the program runs with its sockets unchanged"));
     cr_assert_str_eq(r.err, want);
 }
@@ -351,11 +352,14 @@ Test(shim, broken_policy_fails_open_with_every_error)
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
     expect_untouched(&r, "listener"); /* not even the good rule */
     expect_untouched(&r, "client");
-    cr_assert(strstr(r.err, ".ini:4: keepidle: \"5x\" is not a duration (use 45, 45s, 500ms, 2m or 1h)\n"),
+    cr_assert(strstr(r.err,
+                     ".ini:4: keepidle: \"5x\" is not a duration (use 45, 45s, 500ms, 2m or 1h)\n"),
               "%s", r.err);
     cr_assert(strstr(r.err, ".ini:5: keepcnt: \"500\" is out of range (1..127)\n"), "%s", r.err);
-    cr_assert(strstr(r.err, log_line(&r, "no policy in effect; the program runs with its sockets unchanged")),
-              "%s", r.err);
+    cr_assert(
+        strstr(r.err,
+               log_line(&r, "no policy in effect; the program runs with its sockets unchanged")),
+        "%s", r.err);
     char first[64];
     snprintf(first, sizeof first, "sockfix[%d]: /tmp/sockfix-test-", (int)r.pid);
     cr_assert_eq(strncmp(r.err, first, strlen(first)), 0, "%s", r.err);
@@ -382,7 +386,8 @@ Test(shim, strict_from_environment)
     cr_assert_eq(r.status, 78);
     cr_assert_str_empty(r.out);
     char want[512];
-    snprintf(want, sizeof want, "%s", log_line(&r, "/nonexistent/sockfix.ini: No such file or directory"));
+    snprintf(want, sizeof want, "%s",
+             log_line(&r, "/nonexistent/sockfix.ini: No such file or directory"));
     strcat(want, log_line(&r, "strict mode: the program is stopped (exit status 78)"));
     cr_assert_str_eq(r.err, want);
 }
@@ -406,15 +411,17 @@ Test(shim, failed_setsockopt_is_logged_and_the_program_goes_on)
     expect_untouched(&r, "listener");
     expect_untouched(&r, "client");
     char text[256];
-    snprintf(text, sizeof text,
-             "listen fd=%ld 127.0.0.1:%ld: setsockopt TCP_KEEPIDLE=33 failed: EPERM (1); the socket "
-             "keeps its own value",
-             result_num(&r, "listener.fd"), result_num(&r, "port"));
+    snprintf(
+        text, sizeof text,
+        "listen fd=%ld 127.0.0.1:%ld: setsockopt TCP_KEEPIDLE=33 failed: EPERM (1); the socket "
+        "keeps its own value",
+        result_num(&r, "listener.fd"), result_num(&r, "port"));
     cr_assert(strstr(r.err, log_line(&r, text)), "%s", r.err);
-    snprintf(text, sizeof text,
-             "connect fd=%ld 127.0.0.1:%ld: setsockopt SO_KEEPALIVE=1 failed: EPERM (1); the socket "
-             "keeps its own value",
-             result_num(&r, "client.fd"), result_num(&r, "port"));
+    snprintf(
+        text, sizeof text,
+        "connect fd=%ld 127.0.0.1:%ld: setsockopt SO_KEEPALIVE=1 failed: EPERM (1); the socket "
+        "keeps its own value",
+        result_num(&r, "client.fd"), result_num(&r, "port"));
     cr_assert(strstr(r.err, log_line(&r, text)), "%s", r.err);
 }
 

@@ -52,8 +52,8 @@ Test(match, role_family_type_and_port)
 Test(match, a_rule_without_match_keys_takes_every_tcp_socket)
 {
     struct sf_policy *p = parse("[all]\nnodelay = yes\n");
-    struct sf_event evs[] = {server(0), server(80), client(443),
-                             {SF_ROLE_CLIENT, SF_FAMILY_IPV6, SF_TYPE_TCP, 1}};
+    struct sf_event evs[] = {
+        server(0), server(80), client(443), {SF_ROLE_CLIENT, SF_FAMILY_IPV6, SF_TYPE_TCP, 1}};
     for (size_t i = 0; i < 4; i++)
         cr_expect(sf_rule_matches(&p->rules[0], &evs[i]), "event %zu", i);
     struct sf_event udp = {SF_ROLE_SERVER, SF_FAMILY_IPV4, SF_TYPE_UDP, 53};

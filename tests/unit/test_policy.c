@@ -89,11 +89,10 @@ Test(policy, the_documented_example)
     cr_expect_eq(r->families, SF_FAMILY_IPV4);
     cr_expect_eq(r->types, SF_TYPE_TCP);
     cr_expect_eq(r->set, (1u << SF_OPT_COUNT) - 1);
-    int32_t want[SF_OPT_COUNT] = {[SF_OPT_REUSEADDR] = 1,   [SF_OPT_REUSEPORT] = 0,
-                                  [SF_OPT_KEEPALIVE] = 1,   [SF_OPT_KEEPIDLE] = 60,
-                                  [SF_OPT_KEEPINTVL] = 10,  [SF_OPT_KEEPCNT] = 6,
-                                  [SF_OPT_USER_TIMEOUT] = 90000, [SF_OPT_NODELAY] = 1,
-                                  [SF_OPT_BACKLOG] = 1024};
+    int32_t want[SF_OPT_COUNT] = {
+        [SF_OPT_REUSEADDR] = 1,        [SF_OPT_REUSEPORT] = 0,  [SF_OPT_KEEPALIVE] = 1,
+        [SF_OPT_KEEPIDLE] = 60,        [SF_OPT_KEEPINTVL] = 10, [SF_OPT_KEEPCNT] = 6,
+        [SF_OPT_USER_TIMEOUT] = 90000, [SF_OPT_NODELAY] = 1,    [SF_OPT_BACKLOG] = 1024};
     for (int i = 0; i < SF_OPT_COUNT; i++)
         cr_expect_eq(r->value[i], want[i], "%s", sf_options[i].key);
     cr_expect_eq(r->value_line[SF_OPT_KEEPIDLE], 14);
@@ -165,8 +164,7 @@ Test(policy, unknown_keys)
 {
     expect_errors("[r]\nkeepidel = 5\n", "t.ini:2: unknown key \"keepidel\" in [r]\n");
     expect_errors("[r]\nmatch.user = root\n", "t.ini:2: unknown key \"match.user\" in [r]\n");
-    expect_errors("[sockfix]\nverbose = yes\n",
-                  "t.ini:2: unknown key \"verbose\" in [sockfix]\n");
+    expect_errors("[sockfix]\nverbose = yes\n", "t.ini:2: unknown key \"verbose\" in [sockfix]\n");
     expect_errors("[r]\nKeepIdle = 5\n", "t.ini:2: unknown key \"KeepIdle\" in [r]\n");
 }
 
@@ -213,8 +211,7 @@ Test(policy, bad_match_lists)
 
 Test(policy, syntax_errors)
 {
-    expect_errors("[r]\nkeepidle 60\n",
-                  "t.ini:2: expected \"key = value\" or \"[section]\"\n");
+    expect_errors("[r]\nkeepidle 60\n", "t.ini:2: expected \"key = value\" or \"[section]\"\n");
     expect_errors("[r\nkeepidle = 60\n", "t.ini:1: section header without \"]\"\n");
     expect_errors("[r ; comment]\n", "t.ini:1: section header without \"]\"\n");
     expect_errors("[r] x\n", "t.ini:1: unexpected text after the section header\n");

@@ -53,9 +53,9 @@ Test(values, durations_in_seconds)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[256] = "", want[256];
         int32_t v;
-        cr_expect_eq(sf_parse_option_value(sf_option_by_key("keepidle"), bad[i], &v, err,
-                                           sizeof err),
-                     -1, "%s", bad[i]);
+        cr_expect_eq(
+            sf_parse_option_value(sf_option_by_key("keepidle"), bad[i], &v, err, sizeof err), -1,
+            "%s", bad[i]);
         char q[64];
         snprintf(want, sizeof want, "%s is not a duration (use 45, 45s, 500ms, 2m or 1h)",
                  sf_quote(bad[i], q, sizeof q));
@@ -72,8 +72,7 @@ Test(values, durations_in_milliseconds)
     cr_expect_eq(parse_ok("user_timeout", "2147483647ms"), 2147483647);
     parse_fails("user_timeout", "2147483648ms",
                 "\"2147483648ms\" is out of range (0s..2147483647ms)");
-    parse_fails("user_timeout", "999999999h",
-                "\"999999999h\" is out of range (0s..2147483647ms)");
+    parse_fails("user_timeout", "999999999h", "\"999999999h\" is out of range (0s..2147483647ms)");
 }
 
 Test(values, counts_and_numbers_past_64_bits)
