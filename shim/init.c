@@ -40,16 +40,6 @@ static void select_program(struct sf_policy *p)
     sf_policy_select_program(p, names, 2);
 }
 
-static struct sf_policy *load_policy(void)
-{
-    const char *path = secure_getenv("SOCKFIX_CONFIG");
-    if (path && *path)
-        return sf_policy_load_file(path);
-    if (access(SF_SYSTEM_POLICY, F_OK) != 0 && errno == ENOENT)
-        return sf_policy_builtin();
-    return sf_policy_load_file(SF_SYSTEM_POLICY);
-}
-
 static void apply_environment(const struct sf_policy *p, bool *strict)
 {
     log_set_level(p && p->log_set ? p->log_level : SF_LOG_WARN);
@@ -95,7 +85,7 @@ static void report_errors(const struct sf_policy *p, bool strict)
 static void initialise(void)
 {
     real_bind_all();
-    struct sf_policy *p = load_policy();
+    struct sf_policy *p = sf_policy_load_default(secure_getenv("SOCKFIX_CONFIG"));
     bool strict;
     apply_environment(p, &strict);
     if (!p) {

@@ -6,7 +6,6 @@
 
 #include "../config/policy.h"
 
-#define SF_SYSTEM_POLICY "/etc/sockfix/sockfix.ini"
 #define SF_STRICT_EXIT 78
 
 /* The policy in force, or NULL while start-up is under way on this path

@@ -1,6 +1,7 @@
 /* sockprobe: a small program the integration tests run under LD_PRELOAD.
  * It makes sockets the way servers and clients do and prints what the kernel
- * says about them, one "key=value" per line. It sets no option itself.
+ * says about them, one "key=value" per line. It sets no option itself, but
+ * for "hold", which sets known options so that inspection can be checked.
  *
  *   sockprobe pair 4|6|4in6 [PORT [accept4]]  listener, client and accepted socket
  *                                      (PORT 0: pick a free one)
@@ -11,6 +12,10 @@
  *   sockprobe inherit FD               accept on an inherited listener FD
  *   sockprobe nonblock 4|6             non-blocking connect and accept4 flags
  *   sockprobe errno 4|6                errno after hooked calls
+ *   sockprobe hold 4|6                 listener, client, accepted and UDP sockets with
+ *                                      known options; prints "ready", waits for stdin EOF
+ *   sockprobe self [ARG...]            prints its pid, argv and environment; exits
+ *                                      with $SOCKPROBE_EXIT
  * With "--deny-setsockopt" first, a seccomp filter makes every setsockopt
  * fail with EPERM before any socket is made (the shim must fail open).
  */
@@ -422,6 +427,59 @@ static int cmd_errno(const char *fam)
     return 0;
 }
 
+static void setint(int fd, int level, int name, int v)
+{
+    if (setsockopt(fd, level, name, &v, sizeof v) != 0)
+        die("setsockopt");
+}
+
+static int cmd_hold(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int l = listener(fam, free_port(fam), &ss, &len);
+    if (l < 0)
+        die("bind");
+    unsigned port = port_of(l);
+    int c = connect_to(fam, port);
+    int a = accept(l, NULL, NULL);
+    if (a < 0)
+        die("accept");
+    setint(c, SOL_SOCKET, SO_KEEPALIVE, 1);
+    setint(c, IPPROTO_TCP, TCP_KEEPIDLE, 123);
+    setint(c, IPPROTO_TCP, TCP_KEEPINTVL, 17);
+    setint(c, IPPROTO_TCP, TCP_KEEPCNT, 4);
+    setint(c, IPPROTO_TCP, TCP_USER_TIMEOUT, 6000);
+    setint(a, IPPROTO_TCP, TCP_NODELAY, 1);
+    int u = socket(ss.ss_family, SOCK_DGRAM, 0);
+    setint(u, SOL_SOCKET, SO_REUSEADDR, 1);
+    len = loopback(fam, 0, &ss);
+    if (bind(u, (struct sockaddr *)&ss, len) != 0)
+        die("udp bind");
+    printf("port=%u\nudp.port=%u\nlistener.fd=%d\nclient.fd=%d\naccepted.fd=%d\nudp.fd=%d\n", port,
+           port_of(u), l, c, a, u);
+    print_opts("listener", l);
+    printf("ready\n");
+    char buf[64];
+    while (read(0, buf, sizeof buf) > 0)
+        ;
+    return 0;
+}
+
+static int cmd_self(int argc, char **argv)
+{
+    printf("pid=%d\n", (int)getpid());
+    for (int i = 0; i < argc; i++)
+        printf("argv%d=%s\n", i, argv[i]);
+    const char *vars[] = {"LD_PRELOAD", "SOCKFIX_CONFIG", "SOCKFIX_LOG", "SOCKFIX_STRICT"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        printf("%s=%s\n", vars[i], v ? v : "(unset)");
+    }
+    const char *code = getenv("SOCKPROBE_EXIT");
+    return code ? atoi(code) : 0;
+}
+
 static void deny_setsockopt(void)
 {
     struct sock_filter filter[] = {
@@ -468,5 +526,9 @@ int main(int argc, char **argv)
         return cmd_nonblock(arg);
     if (strcmp(cmd, "errno") == 0)
         return cmd_errno(arg);
+    if (strcmp(cmd, "hold") == 0)
+        return cmd_hold(arg);
+    if (strcmp(cmd, "self") == 0)
+        return cmd_self(argc, argv);
     return 64;
 }

@@ -13,9 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *write_policy(const char *text)
+char *write_policy(const char *text, char path[static 64])
 {
-    static char path[64];
     strcpy(path, "/tmp/sockfix-test-XXXXXX.ini");
     int fd = mkstemps(path, 4);
     cr_assert(fd >= 0, "mkstemps: %s", strerror(errno));
@@ -54,6 +53,35 @@ static void drain(int out, int err, struct run_result *r)
     r->err[lens[1]] = '\0';
 }
 
+static void spawn_and_collect(const char *path, char *const argv[], char *const envp[],
+                              const char *cwd, struct run_result *r)
+{
+    int out[2], err[2];
+    cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    if (cwd)
+        posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    int rc = posix_spawn(&r->pid, path, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert(rc == 0, "posix_spawn %s: %s", path, strerror(rc));
+    close(out[1]);
+    close(err[1]);
+    drain(out[0], err[0], r);
+    int status;
+    cr_assert(waitpid(r->pid, &status, 0) == r->pid);
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void run_program(const char *path, const char *const *argv, const char *const *envp,
+                 const char *cwd, struct run_result *r)
+{
+    spawn_and_collect(path, (char *const *)argv, (char *const *)envp, cwd, r);
+}
+
 void run_probe(const struct run_opts *o, const char *const *args, struct run_result *r)
 {
     char *env[16];
@@ -64,9 +92,9 @@ void run_probe(const struct run_opts *o, const char *const *args, struct run_res
         snprintf(preload, sizeof preload, "LD_PRELOAD=%s", SOCKFIX_LIB);
         env[n++] = preload;
     }
-    char *policy_path = NULL;
+    char *policy_path = NULL, policy_buf[64];
     if (o->policy)
-        policy_path = write_policy(o->policy);
+        policy_path = write_policy(o->policy, policy_buf);
     const char *cfg = policy_path ? policy_path : o->config_path;
     if (cfg) {
         snprintf(config, sizeof config, "SOCKFIX_CONFIG=%s", cfg);
@@ -86,24 +114,59 @@ void run_probe(const struct run_opts *o, const char *const *args, struct run_res
     for (; args[a - 1] && a < 15; a++)
         argv[a] = (char *)args[a - 1];
     argv[a] = NULL;
-
-    int out[2], err[2];
-    cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    int rc = posix_spawn(&r->pid, SOCKPROBE, &fa, NULL, argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert(rc == 0, "posix_spawn: %s", strerror(rc));
-    close(out[1]);
-    close(err[1]);
-    drain(out[0], err[0], r);
-    int status;
-    cr_assert(waitpid(r->pid, &status, 0) == r->pid);
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    spawn_and_collect(SOCKPROBE, argv, env, NULL, r);
     if (policy_path)
         unlink(policy_path);
+}
+
+void start_held(bool preload, const char *policy_path, const char *family, struct held *h)
+{
+    char env_preload[512], env_config[512];
+    char *env[4] = {"PATH=/usr/bin:/bin", NULL, NULL, NULL};
+    int n = 1;
+    if (preload) {
+        snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s", SOCKFIX_LIB);
+        env[n++] = env_preload;
+    }
+    if (policy_path) {
+        snprintf(env_config, sizeof env_config, "SOCKFIX_CONFIG=%s", policy_path);
+        env[n++] = env_config;
+    }
+    char *argv[] = {SOCKPROBE, "hold", (char *)family, NULL};
+    int in[2], out[2];
+    cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    int rc = posix_spawn(&h->pid, SOCKPROBE, &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert(rc == 0);
+    close(in[0]);
+    close(out[1]);
+    h->stdin_fd = in[1];
+    /* Read until the helper says it is ready: its sockets then exist. */
+    size_t len = 0;
+    char *buf = h->result.out;
+    while (len < sizeof h->result.out - 1) {
+        ssize_t k = read(out[0], buf + len, sizeof h->result.out - 1 - len);
+        cr_assert(k > 0, "the held helper ended early: %.*s", (int)len, buf);
+        len += (size_t)k;
+        buf[len] = '\0';
+        if (strstr(buf, "\nready\n"))
+            break;
+    }
+    close(out[0]);
+    h->result.err[0] = '\0';
+    h->result.pid = h->pid;
+}
+
+void stop_held(struct held *h)
+{
+    close(h->stdin_fd);
+    int status;
+    cr_assert(waitpid(h->pid, &status, 0) == h->pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 const char *result_get(const struct run_result *r, const char *key)

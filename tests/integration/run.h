@@ -26,10 +26,27 @@ struct run_result {
 /* Runs SOCKPROBE with args (NULL-terminated); asserts it could be started. */
 void run_probe(const struct run_opts *o, const char *const *args, struct run_result *r);
 
+/* Runs path with argv and envp (NULL-terminated), in cwd when not NULL,
+ * stdin from /dev/null, and collects its output and exit status. */
+void run_program(const char *path, const char *const *argv, const char *const *envp,
+                 const char *cwd, struct run_result *r);
+
+/* A helper left running: "sockprobe hold" until stop_held closes its stdin. */
+struct held {
+    pid_t pid;
+    int stdin_fd;
+    struct run_result result; /* what it printed up to "ready" */
+};
+void start_held(bool preload, const char *policy_path, const char *family, struct held *h);
+void stop_held(struct held *h);
+
 /* The value printed as "key=value", or NULL. */
 const char *result_get(const struct run_result *r, const char *key);
 /* The same as a number; the test fails when the key is missing. */
 long result_num(const struct run_result *r, const char *key);
+
+/* Writes text to a new /tmp/sockfix-test-*.ini file; returns path. */
+char *write_policy(const char *text, char path[static 64]);
 
 /* A free loopback TCP port (bound once to port 0 and closed unconnected). */
 unsigned free_tcp_port(int family);

@@ -1,0 +1,51 @@
+/* The sockfix command: one file per subcommand, sharing these helpers. */
+#ifndef SOCKFIX_CLI_H
+#define SOCKFIX_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../config/policy.h"
+
+/* Exit statuses. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FINDINGS = 1, /* check found errors; inspect/apply failed */
+    EXIT_USAGE = 2,
+    EXIT_POLICY = 78, /* EX_CONFIG: the policy is bad */
+};
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;
+    const char *usage; /* full help text */
+};
+
+extern const struct command commands[];
+
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* Prints the command's help on stdout. */
+void print_usage(const char *cmd);
+
+/* Prints the command's help when argv holds --help or -h. */
+bool help_requested(const char *cmd, int argc, char **argv);
+
+/* "sockfix CMD: ..." on stderr, then returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints every error of p as "FILE:LINE: message" (prefix before each). */
+void print_policy_errors(FILE *out, const char *prefix, const struct sf_policy *p);
+
+/* The policy named by -c FILE, or the one a program started now would use. */
+struct sf_policy *load_policy_for(const char *config_path);
+
+/* Absolute path of libsockfix.so next to this program (build tree) or in its
+ * install location; NULL when none is found. */
+const char *find_library(void);
+
+#endif

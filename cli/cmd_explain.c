@@ -1,0 +1,172 @@
+/* sockfix explain: the merged options for one kind of socket, and where
+ * each comes from. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../config/match.h"
+#include "../config/values.h"
+#include "cli.h"
+
+struct explain_args {
+    const char *config;
+    const char *program;
+    struct sf_event ev;
+};
+
+static int word(const char *arg, const char *a, const char *b, unsigned va, unsigned vb,
+                unsigned *out)
+{
+    if (strcmp(arg, a) == 0)
+        *out = va;
+    else if (strcmp(arg, b) == 0)
+        *out = vb;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct explain_args *a)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"program", required_argument, NULL, 'P'},
+                                             {"role", required_argument, NULL, 'r'},
+                                             {"port", required_argument, NULL, 'p'},
+                                             {"family", required_argument, NULL, 'f'},
+                                             {"type", required_argument, NULL, 't'},
+                                             {NULL, 0, NULL, 0}};
+    *a = (struct explain_args){.ev = {SF_ROLE_SERVER, SF_FAMILY_IPV4, SF_TYPE_TCP, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+c:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'P':
+            a->program = optarg;
+            break;
+        case 'r':
+            if (word(optarg, "server", "client", SF_ROLE_SERVER, SF_ROLE_CLIENT, &a->ev.role))
+                return usage_error("explain", "--role takes server or client, not \"%s\"", optarg);
+            break;
+        case 'f':
+            if (word(optarg, "ipv4", "ipv6", SF_FAMILY_IPV4, SF_FAMILY_IPV6, &a->ev.family))
+                return usage_error("explain", "--family takes ipv4 or ipv6, not \"%s\"", optarg);
+            break;
+        case 't':
+            if (word(optarg, "tcp", "udp", SF_TYPE_TCP, SF_TYPE_UDP, &a->ev.type))
+                return usage_error("explain", "--type takes tcp or udp, not \"%s\"", optarg);
+            break;
+        case 'p': {
+            char *end;
+            long port = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || port < 1 || port > 65535)
+                return usage_error("explain", "--port takes a port from 1 to 65535, not \"%s\"",
+                                   optarg);
+            a->ev.port = (unsigned)port;
+            break;
+        }
+        default:
+            return usage_error("explain", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("explain", "unexpected argument \"%s\"", argv[optind]);
+    return EXIT_OK;
+}
+
+static const char *when_applied(const struct sf_option *o, unsigned role)
+{
+    switch (o->phase) {
+    case SF_PHASE_BIND:
+        return "before bind";
+    case SF_PHASE_LISTEN_ARG:
+        return "replaces the listen() backlog";
+    default:
+        return role == SF_ROLE_CLIENT ? "before connect" : "at listen; accepted sockets inherit it";
+    }
+}
+
+static void print_rule_ref(const struct sf_policy *p, const struct sf_decision *d, int opt)
+{
+    if (d->rule[opt] != SF_RULE_IMPLIED) {
+        const struct sf_rule *r = &p->rules[d->rule[opt]];
+        printf("[%s] line %u", r->name, r->value_line[opt]);
+        return;
+    }
+    /* implied keepalive: name the first timer that implied it */
+    for (int t = SF_OPT_KEEPIDLE; t <= SF_OPT_KEEPCNT; t++) {
+        if (d->set & SF_OPT_BIT(t)) {
+            const struct sf_rule *r = &p->rules[d->rule[t]];
+            printf("implied by %s ([%s] line %u)", sf_options[t].key, r->name, r->value_line[t]);
+            return;
+        }
+    }
+}
+
+static void explain(const struct sf_policy *p, const struct explain_args *a)
+{
+    const struct sf_event *ev = &a->ev;
+    printf("policy:  %s\n", p->source);
+    printf("socket:  %s %s %s, ", ev->type == SF_TYPE_TCP ? "tcp" : "udp",
+           ev->family == SF_FAMILY_IPV4 ? "ipv4" : "ipv6",
+           ev->role == SF_ROLE_SERVER ? "server" : "client");
+    if (ev->port)
+        printf("%s port %u, ", ev->role == SF_ROLE_SERVER ? "local" : "remote", ev->port);
+    else
+        printf("any port (rules with match.port not considered), ");
+    if (a->program)
+        printf("program %s\n", a->program);
+    else
+        printf("any program (rules with match.program not considered)\n");
+
+    struct sf_decision d;
+    sf_decide(p, ev, &d);
+    printf("rules:   ");
+    unsigned n = 0;
+    for (size_t i = 0; i < p->nactive; i++) {
+        const struct sf_rule *r = &p->rules[p->active[i]];
+        if (sf_rule_matches(r, ev))
+            printf("%s[%s] line %u", n++ ? ", " : "", r->name, r->line);
+    }
+    printf("%s\n", n ? "" : "none match");
+    if (!d.set) {
+        printf("\nNo option is set on such a socket.\n");
+        return;
+    }
+    printf("\n%-13s %-8s %-17s %s\n", "option", "value", "socket option", "set by");
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        if (!(d.set & SF_OPT_BIT(i)))
+            continue;
+        const struct sf_option *o = &sf_options[i];
+        char value[32];
+        sf_format_option_value(o, d.value[i], value, sizeof value);
+        printf("%-13s %-8s %-17s ", o->key, value, o->optlabel);
+        print_rule_ref(p, &d, i);
+        printf(", %s\n", when_applied(o, ev->role));
+    }
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    if (help_requested("explain", argc, argv))
+        return EXIT_OK;
+    struct explain_args a;
+    int r = parse_args(argc, argv, &a);
+    if (r != EXIT_OK)
+        return r;
+    struct sf_policy *p = load_policy_for(a.config);
+    if (p->nerrors) {
+        print_policy_errors(stderr, "", p);
+        fprintf(stderr, "sockfix explain: the policy has errors; no rule would apply\n");
+        sf_policy_free(p);
+        return EXIT_POLICY;
+    }
+    const char *names[1] = {a.program};
+    sf_policy_select_program(p, names, a.program ? 1 : 0);
+    explain(p, &a);
+    sf_policy_free(p);
+    return EXIT_OK;
+}

@@ -1,0 +1,248 @@
+/* sockfix inspect PID: the options on a running process's sockets, read
+ * from the kernel through pidfd_getfd duplicates. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../config/values.h"
+#include "cli.h"
+#include "sockinfo.h"
+
+static int open_pidfd(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int take_fd(int pidfd, int fd)
+{
+    return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+}
+
+static void explain_errno(pid_t pid, int err)
+{
+    if (err == ESRCH)
+        fprintf(stderr, "sockfix inspect: no process with PID %d\n", (int)pid);
+    else if (err == EPERM || err == EACCES)
+        fprintf(stderr,
+                "sockfix inspect: not permitted to read the sockets of PID %d: this needs "
+                "ptrace access to it (root, or the same user where kernel.yama.ptrace_scope "
+                "allows it)\n",
+                (int)pid);
+    else if (err == ENOSYS)
+        fprintf(stderr, "sockfix inspect: this kernel lacks pidfd_getfd (Linux 5.6 or later "
+                        "is needed)\n");
+    else
+        fprintf(stderr, "sockfix inspect: PID %d: %s\n", (int)pid, strerror(err));
+}
+
+static void program_name(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "re");
+    buf[0] = '\0';
+    if (f && fgets(buf, (int)len, f))
+        buf[strcspn(buf, "\n")] = '\0';
+    if (f)
+        fclose(f);
+}
+
+static int by_number(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* The descriptor numbers of PID that are sockets, sorted. */
+static int socket_fds(pid_t pid, int **out, size_t *n)
+{
+    char path[64], link[320], target[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(link, sizeof link, "%s/%s", path, e->d_name);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (strncmp(target, "socket:", 7) != 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 32;
+            int *v = realloc(*out, cap * sizeof **out);
+            if (!v) {
+                closedir(d);
+                return -1;
+            }
+            *out = v;
+        }
+        (*out)[(*n)++] = atoi(e->d_name);
+    }
+    closedir(d);
+    qsort(*out, *n, sizeof **out, by_number);
+    return 0;
+}
+
+static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
+{
+    if (!si->have[i])
+        snprintf(buf, len, "-");
+    else
+        sf_format_option_value(&sf_options[i], si->value[i], buf, len);
+}
+
+static void print_text(const struct sockinfo *s, size_t n)
+{
+    printf("%-4s %-4s %-8s %-24s %-24s", "FD", "TYPE", "ROLE", "LOCAL", "REMOTE");
+    for (int i = 0; i < SF_OPT_COUNT; i++)
+        printf(" %s", sf_options[i].key);
+    printf("\n");
+    for (size_t k = 0; k < n; k++) {
+        char local[64], remote[64] = "-";
+        sockaddr_text(&s[k].local, local, sizeof local);
+        if (s[k].peer_len)
+            sockaddr_text(&s[k].peer, remote, sizeof remote);
+        printf("%-4d %-4s %-8s %-24s %-24s", s[k].fd, s[k].tcp ? "tcp" : "udp", s[k].role, local,
+               remote);
+        for (int i = 0; i < SF_OPT_COUNT; i++) {
+            char v[32];
+            print_value(v, sizeof v, &s[k], i);
+            printf(" %-*s", (int)strlen(sf_options[i].key), v);
+        }
+        printf("\n");
+    }
+}
+
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_json(pid_t pid, const char *program, const struct sockinfo *s, size_t n)
+{
+    printf("{\"pid\": %d, \"program\": ", (int)pid);
+    print_json_string(program);
+    printf(", \"sockets\": [");
+    for (size_t k = 0; k < n; k++) {
+        char local[64], remote[64];
+        sockaddr_text(&s[k].local, local, sizeof local);
+        printf("%s\n  {\"fd\": %d, \"type\": \"%s\", \"family\": \"%s\", \"role\": \"%s\", "
+               "\"local\": \"%s\", \"remote\": ",
+               k ? "," : "", s[k].fd, s[k].tcp ? "tcp" : "udp", s[k].ipv6 ? "ipv6" : "ipv4",
+               s[k].role, local);
+        if (s[k].peer_len) {
+            sockaddr_text(&s[k].peer, remote, sizeof remote);
+            printf("\"%s\"", remote);
+        } else {
+            printf("null");
+        }
+        printf(", \"options\": {");
+        bool first = true;
+        for (int i = 0; i < SF_OPT_COUNT; i++) {
+            if (!s[k].have[i])
+                continue;
+            printf("%s\"%s\": ", first ? "" : ", ", sf_options[i].key);
+            if (sf_options[i].kind == SF_VAL_BOOL)
+                printf("%s", s[k].value[i] ? "true" : "false");
+            else
+                printf("%d", s[k].value[i]);
+            first = false;
+        }
+        printf("}}");
+    }
+    printf("%s]}\n", n ? "\n" : "");
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    if (help_requested("inspect", argc, argv))
+        return EXIT_OK;
+    bool json = false;
+    const char *pid_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (argv[i][0] == '-')
+            return usage_error("inspect", "unknown option \"%s\"", argv[i]);
+        else if (pid_arg)
+            return usage_error("inspect", "unexpected argument \"%s\"", argv[i]);
+        else
+            pid_arg = argv[i];
+    }
+    char *end;
+    long pid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
+    if (!pid_arg || *end || pid <= 0 || pid > 0x3fffffff)
+        return usage_error("inspect", "a process ID is needed");
+
+    int pidfd = open_pidfd((pid_t)pid);
+    if (pidfd < 0) {
+        explain_errno((pid_t)pid, errno);
+        return EXIT_FINDINGS;
+    }
+    int *fds;
+    size_t nfds;
+    if (socket_fds((pid_t)pid, &fds, &nfds) != 0) {
+        explain_errno((pid_t)pid, errno);
+        close(pidfd);
+        return EXIT_FINDINGS;
+    }
+    struct listen_ports *lp = malloc(sizeof *lp);
+    struct sockinfo *socks = calloc(nfds ? nfds : 1, sizeof *socks);
+    if (!lp || !socks) {
+        fprintf(stderr, "sockfix inspect: out of memory\n");
+        return EXIT_FINDINGS;
+    }
+    listen_ports_load(lp, (pid_t)pid);
+    size_t n = 0;
+    int status = EXIT_OK;
+    for (size_t k = 0; k < nfds; k++) {
+        int dup = take_fd(pidfd, fds[k]);
+        if (dup < 0) {
+            if (errno == EBADF)
+                continue; /* closed since we listed it */
+            explain_errno((pid_t)pid, errno);
+            status = EXIT_FINDINGS;
+            break;
+        }
+        if (sockinfo_read(dup, lp, &socks[n])) {
+            socks[n].fd = fds[k];
+            n++;
+        }
+        close(dup);
+    }
+    close(pidfd);
+    if (status == EXIT_OK) {
+        char program[64];
+        program_name((pid_t)pid, program, sizeof program);
+        if (json)
+            print_json((pid_t)pid, program, socks, n);
+        else if (n == 0)
+            printf("PID %ld (%s) has no TCP or UDP socket\n", pid, program);
+        else {
+            printf("PID %ld (%s)\n", pid, program);
+            print_text(socks, n);
+        }
+    }
+    free(fds);
+    free(lp);
+    free(socks);
+    return status;
+}

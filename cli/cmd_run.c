@@ -1,0 +1,153 @@
+/* sockfix run: validate the policy, then exec the program with
+ * libsockfix.so preloaded (same PID, signals and exit status). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../config/policy_file.h"
+#include "cli.h"
+#include "elf_probe.h"
+
+struct run_args {
+    const char *config;
+    const char *log;
+    bool strict;
+    char **cmd;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"log", required_argument, NULL, 'l'},
+                                             {"strict", no_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    *a = (struct run_args){0};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'l':
+            if (sf_log_level_parse(optarg) < 0)
+                return usage_error("run", "--log takes off, error, warn, info or debug, not \"%s\"",
+                                   optarg);
+            a->log = optarg;
+            break;
+        case 's':
+            a->strict = true;
+            break;
+        case 'h':
+            print_usage("run");
+            exit(EXIT_OK);
+        default:
+            return usage_error("run", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("run", "no program given");
+    a->cmd = argv + optind;
+    return EXIT_OK;
+}
+
+/* The file execvp would run for name, or NULL. */
+static const char *resolve_command(const char *name, char *buf, size_t len)
+{
+    if (strchr(name, '/'))
+        return name;
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(buf, len, "%.*s/%s", (int)n, n ? p : ".", name);
+        if (access(buf, X_OK) == 0)
+            return buf;
+        p += n + (p[n] == ':');
+    }
+    return NULL;
+}
+
+static void warn_if_unreachable(const char *name)
+{
+    char buf[PATH_MAX], interp[PATH_MAX];
+    const char *file = resolve_command(name, buf, sizeof buf);
+    if (!file)
+        return; /* execvp reports it */
+    const char *why = reach_warning(elf_reachability(file, interp, sizeof interp));
+    if (why)
+        fprintf(stderr, "sockfix run: warning: %s %s\n", name, why);
+}
+
+static int set_preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    if (!old || !*old)
+        return setenv("LD_PRELOAD", lib, 1);
+    /* Already there (a nested sockfix run): keep the list as it is. */
+    size_t n = strlen(lib);
+    for (const char *p = old; (p = strstr(p, lib)); p += n)
+        if ((p == old || p[-1] == ':' || p[-1] == ' ') &&
+            (p[n] == '\0' || p[n] == ':' || p[n] == ' '))
+            return 0;
+    size_t len = strlen(lib) + 1 + strlen(old) + 1;
+    char *v = malloc(len);
+    if (!v)
+        return -1;
+    snprintf(v, len, "%s:%s", lib, old);
+    int r = setenv("LD_PRELOAD", v, 1);
+    free(v);
+    return r;
+}
+
+static int set_config(const struct sf_policy *p)
+{
+    if (strcmp(p->source, SF_BUILTIN_SOURCE) == 0)
+        return unsetenv("SOCKFIX_CONFIG");
+    char abs[PATH_MAX];
+    if (!realpath(p->source, abs))
+        return -1;
+    return setenv("SOCKFIX_CONFIG", abs, 1);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_args a;
+    int r = parse_args(argc, argv, &a);
+    if (r != EXIT_OK)
+        return r;
+    struct sf_policy *p = load_policy_for(a.config);
+    if (p->nerrors) {
+        print_policy_errors(stderr, "", p);
+        fprintf(stderr, "sockfix run: the policy has errors; %s was not started\n", a.cmd[0]);
+        sf_policy_free(p);
+        return EXIT_POLICY;
+    }
+    const char *lib = find_library();
+    if (!lib) {
+        fprintf(stderr, "sockfix run: libsockfix.so not found beside this program or in its "
+                        "library directory (set SOCKFIX_LIBRARY to its path)\n");
+        sf_policy_free(p);
+        return EXIT_FINDINGS;
+    }
+    if (set_preload(lib) != 0 || set_config(p) != 0 ||
+        (a.log && setenv("SOCKFIX_LOG", a.log, 1) != 0) ||
+        (a.strict && setenv("SOCKFIX_STRICT", "1", 1) != 0)) {
+        fprintf(stderr, "sockfix run: cannot set up the environment: %s\n", strerror(errno));
+        sf_policy_free(p);
+        return EXIT_FINDINGS;
+    }
+    sf_policy_free(p);
+    warn_if_unreachable(a.cmd[0]);
+    fflush(NULL);
+    execvp(a.cmd[0], a.cmd);
+    int err = errno;
+    fprintf(stderr, "sockfix run: %s: %s\n", a.cmd[0], strerror(err));
+    return err == ENOENT ? 127 : 126;
+}

@@ -1,0 +1,59 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../config/policy_file.h"
+#include "cli.h"
+
+void print_policy_errors(FILE *out, const char *prefix, const struct sf_policy *p)
+{
+    char line[1024];
+    for (size_t i = 0; i < p->nerrors; i++) {
+        sf_error_format(p, &p->errors[i], line, sizeof line);
+        fprintf(out, "%s%s\n", prefix, line);
+    }
+}
+
+struct sf_policy *load_policy_for(const char *config_path)
+{
+    struct sf_policy *p = config_path ? sf_policy_load_file(config_path)
+                                      : sf_policy_load_default(getenv("SOCKFIX_CONFIG"));
+    if (!p) {
+        fprintf(stderr, "sockfix: out of memory\n");
+        exit(EXIT_FAILURE);
+    }
+    return p;
+}
+
+static bool usable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+const char *find_library(void)
+{
+    static char found[PATH_MAX];
+    const char *override = secure_getenv("SOCKFIX_LIBRARY");
+    if (override && *override)
+        return realpath(override, found);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    *slash = '\0';
+    /* The build tree keeps both side by side; an install has the library
+     * in its library directory, relative to bin/. */
+    const char *candidates[] = {"libsockfix.so", SOCKFIX_LIB_FROM_BIN "/libsockfix.so",
+                                "../lib/sockfix/libsockfix.so"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s", exe, candidates[i]);
+        if (usable(path) && realpath(path, found))
+            return found;
+    }
+    return NULL;
+}

@@ -1,0 +1,130 @@
+/* sockfix: check, explain and inspect socket policies; run programs under
+ * libsockfix.so. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAIN_USAGE                                                                                 \
+    "usage: sockfix COMMAND [ARGS...]\n"                                                           \
+    "       sockfix help COMMAND | --help | --version\n"                                           \
+    "\n"                                                                                           \
+    "Apply socket options from a policy file to unmodified programs (LD_PRELOAD).\n"               \
+    "\n"                                                                                           \
+    "commands:\n"
+
+static int print_help(FILE *out)
+{
+    fputs(MAIN_USAGE, out);
+    for (const struct command *c = commands; c->name; c++)
+        fprintf(out, "  %-9s %s\n", c->name, c->summary);
+    fputs("\nSee sockfix(1) and the policy reference, sockfix.ini(5).\n", out);
+    return EXIT_OK;
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int help_command(int argc, char **argv)
+{
+    if (argc < 2)
+        return print_help(stdout);
+    const struct command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "sockfix help: unknown command \"%s\"\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    fputs(c->usage, stdout);
+    return EXIT_OK;
+}
+
+const struct command commands[] = {
+    {"check", cmd_check, "validate policy files",
+     "usage: sockfix check FILE...\n"
+     "\n"
+     "Validates each policy file and prints every error as FILE:LINE: message.\n"
+     "Exit status: 0 when every file is clean, 1 when any has errors, 2 on usage errors.\n"},
+    {"explain", cmd_explain, "show the options a policy gives one kind of socket",
+     "usage: sockfix explain [-c FILE] [--program NAME] [--role server|client] [--port N]\n"
+     "                       [--family ipv4|ipv6] [--type tcp|udp]\n"
+     "\n"
+     "Prints the merged options for such a socket and, for each, the rule (section and\n"
+     "line) that set it. Defaults: the policy a program started now would use, role\n"
+     "server, family ipv4, type tcp, no program name and no port (rules with\n"
+     "match.program or match.port then do not match).\n"
+     "Exit status: 0, 78 when the policy has errors, 2 on usage errors.\n"},
+    {"run", cmd_run, "run a program under the policy",
+     "usage: sockfix run [-c FILE] [--log LEVEL] [--strict] [--] CMD [ARG...]\n"
+     "\n"
+     "Validates the policy (exit 78 with the errors if it is bad), puts libsockfix.so\n"
+     "in front of LD_PRELOAD, exports SOCKFIX_CONFIG as an absolute path and execs CMD:\n"
+     "same PID, signals and exit status. Warns when CMD is out of LD_PRELOAD's reach\n"
+     "(statically linked, a Go program, or no socket calls imported from libc).\n"
+     "  -c, --config FILE  the policy (default: $SOCKFIX_CONFIG, /etc/sockfix/sockfix.ini,\n"
+     "                     or the built-in default)\n"
+     "  --log LEVEL        off, error, warn, info or debug (sets SOCKFIX_LOG)\n"
+     "  --strict           a policy error stops the program (sets SOCKFIX_STRICT=1)\n"},
+    {"inspect", cmd_inspect, "show the options on a running process's sockets",
+     "usage: sockfix inspect PID [--json]\n"
+     "\n"
+     "Lists every TCP and UDP socket of process PID with its role, addresses and the\n"
+     "options sockfix manages, read from the kernel through pidfd_getfd (Linux 5.6+).\n"
+     "Needs ptrace access to PID: root, or the same user where kernel.yama.ptrace_scope\n"
+     "allows it.\n"
+     "Exit status: 0, 1 when the process cannot be read, 2 on usage errors.\n"},
+    {"help", help_command, "show help for a command", "usage: sockfix help [COMMAND]\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+void print_usage(const char *cmd)
+{
+    fputs(find_command(cmd)->usage, stdout);
+}
+
+bool help_requested(const char *cmd, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_usage(cmd);
+            return true;
+        }
+    }
+    return false;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sockfix %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'sockfix help %s')\n", cmd);
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return print_help(stdout);
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("sockfix %s\n", SOCKFIX_VERSION);
+        return EXIT_OK;
+    }
+    const struct command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "sockfix: unknown command \"%s\" (see 'sockfix --help')\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sockfix needs to build and test that are missing
+# (apt-get, as root). Sourced or run by test.sh, demo.sh and package.sh.
+set -euo pipefail
+
+sockfix_packages=(build-essential cmake pkg-config libinih-dev libcriterion-dev
+    python3 busybox iproute2 "$@")
+
+missing=()
+for p in "${sockfix_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps.sh: missing packages: ${missing[*]} (run as root to install them)" >&2
+        exit 1
+    fi
+    echo "deps.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
