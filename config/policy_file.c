@@ -8,13 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct sf_policy *failed_errno(const char *path, int err)
-{
-    return sf_policy_failed(path, strerror(err));
-}
-
-/* Reads at most max + 1 bytes so that an oversized file is recognised even
- * when it grows while being read. */
+/* Reads at most max + 1 bytes so that a file that grew while being read
+ * is recognised as too large. */
 static ssize_t read_all(int fd, char *buf, size_t max)
 {
     size_t got = 0;
@@ -31,46 +26,62 @@ static ssize_t read_all(int fd, char *buf, size_t max)
     return (ssize_t)got;
 }
 
-struct sf_policy *sf_policy_load_file(const char *path)
+static long too_large(char *err, size_t errlen, long long size)
+{
+    if (size >= 0)
+        snprintf(err, errlen, "is too large (%lld bytes; at most %d)", size, SF_POLICY_MAX_BYTES);
+    else
+        snprintf(err, errlen, "is too large (more than %d bytes)", SF_POLICY_MAX_BYTES);
+    return -1;
+}
+
+long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return failed_errno(path, errno);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
     struct stat st;
+    long r;
     if (fstat(fd, &st) != 0) {
-        int err = errno;
-        close(fd);
-        return failed_errno(path, err);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return sf_policy_failed(path, S_ISDIR(st.st_mode) ? "is a directory, not a policy file"
-                                                          : "is not a regular file");
-    }
-    char msg[96];
-    if (st.st_size > SF_POLICY_MAX_BYTES) {
-        close(fd);
-        snprintf(msg, sizeof msg, "is too large (%lld bytes; at most %d)", (long long)st.st_size,
-                 SF_POLICY_MAX_BYTES);
-        return sf_policy_failed(path, msg);
-    }
-    char *buf = malloc(SF_POLICY_MAX_BYTES + 1);
-    if (!buf) {
-        close(fd);
-        return NULL;
-    }
-    ssize_t n = read_all(fd, buf, SF_POLICY_MAX_BYTES);
-    int err = errno;
-    close(fd);
-    struct sf_policy *p;
-    if (n < 0) {
-        p = failed_errno(path, err);
-    } else if (n > SF_POLICY_MAX_BYTES) {
-        snprintf(msg, sizeof msg, "is too large (more than %d bytes)", SF_POLICY_MAX_BYTES);
-        p = sf_policy_failed(path, msg);
+        snprintf(err, errlen, "%s", strerror(errno));
+        r = -1;
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s",
+                 S_ISDIR(st.st_mode) ? "is a directory, not a policy file"
+                                     : "is not a regular file");
+        r = -1;
+    } else if (st.st_size > SF_POLICY_MAX_BYTES) {
+        r = too_large(err, errlen, (long long)st.st_size);
+    } else if ((size_t)st.st_size >= cap) {
+        r = -2;
     } else {
-        p = sf_policy_parse(buf, (size_t)n, path);
+        /* One byte more than a valid file can have tells growth from EOF. */
+        size_t want = cap < SF_POLICY_MAX_BYTES + 1 ? cap : SF_POLICY_MAX_BYTES + 1;
+        ssize_t n = read_all(fd, buf, want - 1);
+        if (n < 0) {
+            snprintf(err, errlen, "%s", strerror(errno));
+            r = -1;
+        } else if ((size_t)n >= want) {
+            r = want == SF_POLICY_MAX_BYTES + 1 ? too_large(err, errlen, -1) : -2;
+        } else {
+            r = (long)n;
+        }
     }
+    close(fd);
+    return r;
+}
+
+struct sf_policy *sf_policy_load_file(const char *path)
+{
+    char *buf = malloc(SF_POLICY_MAX_BYTES + 1);
+    if (!buf)
+        return NULL;
+    char err[128];
+    long n = sf_policy_read(path, buf, SF_POLICY_MAX_BYTES + 1, err, sizeof err);
+    struct sf_policy *p =
+        n < 0 ? sf_policy_failed(path, err) : sf_policy_parse(buf, (size_t)n, path);
     free(buf);
     return p;
 }

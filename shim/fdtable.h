@@ -1,6 +1,7 @@
 /* What the shim remembers per file descriptor: the socket's kind, recorded
  * when the hooks see it created, and whether the shim already configured it.
- * One byte per fd in a fixed table: no lock, no allocation, async-signal-safe.
+ * One byte per fd in a fixed table, mapped at the first socket: no lock, no
+ * malloc, async-signal-safe.
  * Descriptors past the table are simply not remembered: the shim then asks
  * the kernel, and an accepted socket gets the policy per connection. */
 #ifndef SOCKFIX_SHIM_FDTABLE_H

@@ -1,11 +1,13 @@
 #include "init.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../config/policy_file.h"
@@ -14,9 +16,35 @@
 
 #define MAX_ERRORS_LOGGED 20
 
-enum { NOT_STARTED, STARTING, READY };
-static _Atomic int init_state = NOT_STARTED;
+/* Start-up is split so that a process that never binds, listens or
+ * connects pays almost nothing (benchmarks: start-up tax): the constructor
+ * only locates and reads the policy file; parsing waits for the first socket
+ * event, unless strict mode may be asked for (SOCKFIX_STRICT, or the word
+ * "strict" anywhere in the file), in which case everything happens at start
+ * so that a bad policy stops the program before main.
+ *
+ * The state word holds the stage and, while starting, the PID of the
+ * process doing it, so that a child forked mid-start does not wait for a
+ * thread it does not have. */
+enum stage { NOT_STARTED, PREPARED, STARTING, READY };
+#define STAGE(w) ((int)((w)&3))
+#define OWNER(w) ((pid_t)((w) >> 2))
+#define WORD(stage, pid) (((long)(pid) << 2) | (stage))
+
+static _Atomic long init_word = NOT_STARTED;
 static const struct sf_policy *_Atomic current_policy;
+/* The thread running start-up, to tell re-entry (a signal handler, dlsym
+ * calling back) from another thread that must wait. */
+static _Atomic pid_t starting_tid;
+
+/* What the constructor found: the policy file and, when it fit, its text
+ * (in pages mapped for it: a large .bss would cost every process). */
+#define PREREAD_BYTES 65536
+static struct {
+    const char *path; /* NULL: the built-in default */
+    char *text;       /* NULL: not read yet */
+    size_t len;
+} preread;
 
 static const char *basename_of(const char *path)
 {
@@ -82,10 +110,65 @@ static void report_errors(const struct sf_policy *p, bool strict)
     log_end(&b);
 }
 
+static struct sf_policy *parse_policy(void)
+{
+    if (preread.text)
+        return sf_policy_parse(preread.text, preread.len, preread.path);
+    if (preread.path)
+        return sf_policy_load_file(preread.path);
+    return sf_policy_builtin();
+}
+
+/* Whether the environment holds any SOCKFIX_ variable: a scan of memory the
+ * process already has, so that the common case calls nothing in libc. The
+ * values themselves are read with secure_getenv. */
+static bool sockfix_variables_present(void)
+{
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "SOCKFIX_", 8) == 0)
+            return true;
+    return false;
+}
+
+/* Finds the policy file and reads it; returns whether strict mode may be
+ * asked for, which makes the rest of start-up happen now. */
+static bool prepare(void)
+{
+    bool env_present = sockfix_variables_present();
+    const char *env = env_present ? secure_getenv("SOCKFIX_CONFIG") : NULL;
+    if (env && *env)
+        preread.path = env;
+    else if (!(access(SF_SYSTEM_POLICY, F_OK) != 0 && errno == ENOENT))
+        preread.path = SF_SYSTEM_POLICY;
+    const char *strict = env_present ? secure_getenv("SOCKFIX_STRICT") : NULL;
+    bool maybe_strict = strict && *strict;
+    if (preread.path) {
+        char err[8];
+        char *buf =
+            mmap(NULL, PREREAD_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        long n = buf == MAP_FAILED
+                     ? -1
+                     : sf_policy_read(preread.path, buf, PREREAD_BYTES, err, sizeof err);
+        if (n < 0) { /* unreadable or large: load it whole now, errors and all */
+            if (buf != MAP_FAILED)
+                munmap(buf, PREREAD_BYTES);
+            return true;
+        }
+        preread.text = buf;
+        preread.len = (size_t)n;
+        maybe_strict |= memmem(preread.text, preread.len, "strict", 6) != NULL;
+    }
+    return maybe_strict;
+}
+
 static void initialise(void)
 {
     real_bind_all();
-    struct sf_policy *p = sf_policy_load_default(secure_getenv("SOCKFIX_CONFIG"));
+    struct sf_policy *p = parse_policy();
+    if (preread.text) { /* the policy keeps its own copies */
+        munmap(preread.text, PREREAD_BYTES);
+        preread.text = NULL;
+    }
     bool strict;
     apply_environment(p, &strict);
     if (!p) {
@@ -118,26 +201,65 @@ static void initialise(void)
     atomic_store_explicit(&current_policy, p, memory_order_release);
 }
 
+/* Runs the start-up stages from `from` on; the caller owns the state word. */
+static void start_from(long from)
+{
+    int saved = errno;
+    atomic_store(&starting_tid, gettid());
+    if (STAGE(from) == NOT_STARTED)
+        prepare();
+    initialise();
+    atomic_store(&starting_tid, 0);
+    errno = saved;
+    atomic_store_explicit(&init_word, READY, memory_order_release);
+}
+
 static void ensure_started(void)
 {
-    int expected = NOT_STARTED;
-    if (!atomic_compare_exchange_strong(&init_state, &expected, STARTING))
-        return;
-    int saved = errno;
-    initialise();
-    errno = saved;
-    atomic_store_explicit(&init_state, READY, memory_order_release);
+    for (;;) {
+        long w = atomic_load_explicit(&init_word, memory_order_acquire);
+        if (STAGE(w) == READY)
+            return;
+        if (STAGE(w) == STARTING) {
+            pid_t tid = gettid();
+            if (atomic_load(&starting_tid) == tid || OWNER(w) == 0)
+                return; /* re-entered (a signal handler, dlsym, the constructor): pass through */
+            if (OWNER(w) != getpid()) { /* forked while another thread started */
+                atomic_compare_exchange_strong(&init_word, &w, NOT_STARTED);
+                continue;
+            }
+            sched_yield();
+            continue;
+        }
+        if (atomic_compare_exchange_strong(&init_word, &w, WORD(STARTING, getpid()))) {
+            start_from(w);
+            return;
+        }
+    }
 }
 
 const struct sf_policy *shim_policy(void)
 {
-    if (atomic_load_explicit(&init_state, memory_order_acquire) != READY)
+    if (STAGE(atomic_load_explicit(&init_word, memory_order_acquire)) != READY)
         ensure_started();
     const struct sf_policy *p = atomic_load_explicit(&current_policy, memory_order_acquire);
     return p && p->nactive ? p : NULL;
 }
 
+/* Kept small: every process that inherits LD_PRELOAD runs it, sockets or
+ * not. Owner 0 marks the constructor's own short STARTING stage, during
+ * which hooks pass through rather than wait (only the thread running
+ * constructors can get there). */
 __attribute__((constructor)) static void sockfix_start(void)
 {
-    ensure_started();
+    long w = NOT_STARTED;
+    if (!atomic_compare_exchange_strong(&init_word, &w, WORD(STARTING, 0)))
+        return; /* a hook got here first */
+    int saved = errno;
+    bool now = prepare();
+    errno = saved;
+    if (now)
+        start_from(PREPARED);
+    else
+        atomic_store_explicit(&init_word, PREPARED, memory_order_release);
 }

@@ -14,6 +14,8 @@
  *   sockprobe errno 4|6                errno after hooked calls
  *   sockprobe hold 4|6                 listener, client, accepted and UDP sockets with
  *                                      known options; prints "ready", waits for stdin EOF
+ *   sockprobe race N                   N threads make their first connect at once, to a
+ *                                      listener made behind the shim's back (raw syscalls)
  *   sockprobe self [ARG...]            prints its pid, argv and environment; exits
  *                                      with $SOCKPROBE_EXIT
  * With "--deny-setsockopt" first, a seccomp filter makes every setsockopt
@@ -31,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -480,6 +483,51 @@ static int cmd_self(int argc, char **argv)
     return code ? atoi(code) : 0;
 }
 
+struct racer {
+    pthread_barrier_t *go;
+    struct sockaddr_in addr;
+    int fd;
+};
+
+static void *race_connect(void *arg)
+{
+    struct racer *r = arg;
+    pthread_barrier_wait(r->go);
+    r->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&r->addr, sizeof r->addr) != 0)
+        r->fd = -1;
+    return NULL;
+}
+
+static int cmd_race(int n)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    int l = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+    if (l < 0 || syscall(SYS_bind, l, &addr, len) != 0 || syscall(SYS_listen, l, 64) != 0 ||
+        getsockname(l, (struct sockaddr *)&addr, &len) != 0)
+        die("raw listener");
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, (unsigned)n);
+    struct racer r[64];
+    pthread_t t[64];
+    n = n > 64 ? 64 : n;
+    for (int i = 0; i < n; i++) {
+        r[i] = (struct racer){.go = &go, .addr = addr};
+        pthread_create(&t[i], NULL, race_connect, &r[i]);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < n; i++) {
+        char who[32];
+        snprintf(who, sizeof who, "client%d", i);
+        if (r[i].fd < 0)
+            die("racing connect");
+        printf("%s.keepidle=%d\n", who, getint(r[i].fd, IPPROTO_TCP, TCP_KEEPIDLE));
+    }
+    return 0;
+}
+
 static void deny_setsockopt(void)
 {
     struct sock_filter filter[] = {
@@ -526,6 +574,8 @@ int main(int argc, char **argv)
         return cmd_nonblock(arg);
     if (strcmp(cmd, "errno") == 0)
         return cmd_errno(arg);
+    if (strcmp(cmd, "race") == 0)
+        return cmd_race(atoi(arg));
     if (strcmp(cmd, "hold") == 0)
         return cmd_hold(arg);
     if (strcmp(cmd, "self") == 0)

@@ -490,3 +490,32 @@ Test(shim, inherited_listener_gets_the_policy_per_connection)
     EXPECT(&r, "client.keepidle", 120);
     cr_assert(strstr(r.err, "]: accept fd="), "%s", r.err);
 }
+
+Test(shim, threads_racing_at_the_first_connect_all_get_the_policy)
+{
+    static const char policy[] = "[c]\nmatch.role = client\nkeepidle = 19\n";
+    for (int attempt = 0; attempt < 5; attempt++) {
+        struct run_result r;
+        run_probe(&(struct run_opts){.policy = policy}, ARGS("race", "16"), &r);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        for (int i = 0; i < 16; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "client%d.keepidle", i);
+            cr_assert_eq(result_num(&r, key), 19, "%s (attempt %d)", key, attempt);
+        }
+    }
+}
+
+Test(shim, a_process_without_sockets_never_parses_the_policy)
+{
+    /* Errors of a non-strict policy are reported at the first socket event:
+     * a process that makes none pays for no parsing and prints nothing. */
+    static const char broken[] = "[r]\nkeepcnt = 0\n";
+    struct run_result r;
+    run_probe(&(struct run_opts){.policy = broken, .log = "debug"}, ARGS("self"), &r);
+    cr_assert_eq(r.status, 0);
+    cr_expect_str_empty(r.err);
+    run_probe(&(struct run_opts){.policy = broken, .log = "debug"}, ARGS("pair", "4"), &r);
+    cr_assert_eq(r.status, 0);
+    cr_expect(strstr(r.err, ".ini:2: keepcnt: \"0\" is out of range (1..127)"), "%s", r.err);
+}

@@ -364,6 +364,44 @@ Test(policy_file, oversized_files_are_refused)
     unlink(path);
 }
 
+Test(policy_file, a_file_of_exactly_the_limit_is_read)
+{
+    char path[64];
+    temp_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    static const char head[] = "[r]\nkeepcnt = 3\n";
+    fputs(head, f);
+    for (long n = (long)strlen(head); n < SF_POLICY_MAX_BYTES; n++)
+        fputc(n % 64 == 63 ? '\n' : ';', f);
+    fclose(f);
+    struct sf_policy *p = sf_policy_load_file(path);
+    cr_expect_str_eq(errors_of(p), "");
+    cr_expect_eq(p->nrules, 1);
+    sf_policy_free(p);
+    cr_assert(truncate(path, SF_POLICY_MAX_BYTES + 1) == 0);
+    p = sf_policy_load_file(path);
+    char want[160];
+    snprintf(want, sizeof want, "%s: is too large (1048577 bytes; at most 1048576)\n", path);
+    cr_expect_str_eq(errors_of(p), want);
+    sf_policy_free(p);
+    unlink(path);
+}
+
+Test(policy_file, reading_into_a_small_buffer)
+{
+    char path[64], buf[16], err[128] = "";
+    temp_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    fputs("[r]\nkeepcnt=3\n", f); /* 14 bytes */
+    fclose(f);
+    cr_expect_eq(sf_policy_read(path, buf, sizeof buf, err, sizeof err), 14);
+    cr_expect_arr_eq(buf, "[r]\nkeepcnt=3\n", 14);
+    cr_expect_eq(sf_policy_read(path, buf, 14, err, sizeof err), -2);
+    cr_expect_eq(sf_policy_read("/nonexistent", buf, sizeof buf, err, sizeof err), -1);
+    cr_expect_str_eq(err, "No such file or directory");
+    unlink(path);
+}
+
 Test(policy_file, errors_carry_the_file_name)
 {
     char path[64];
