@@ -1,5 +1,7 @@
 #include "match.h"
 
+#include <string.h>
+
 int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev)
 {
     if (!(r->types & ev->type))
@@ -16,7 +18,21 @@ int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev)
     return 0;
 }
 
-unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
+static void imply_keepalive(struct sf_decision *d)
+{
+    uint32_t ka = SF_OPT_BIT(SF_OPT_KEEPALIVE);
+    if (d->set & ka) {
+        if (!d->value[SF_OPT_KEEPALIVE])
+            d->set &= ~SF_KEEPALIVE_TIMERS;
+    } else if (d->set & SF_KEEPALIVE_TIMERS) {
+        d->set |= ka;
+        d->value[SF_OPT_KEEPALIVE] = 1;
+        d->rule[SF_OPT_KEEPALIVE] = SF_RULE_IMPLIED;
+    }
+}
+
+unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev,
+                        struct sf_decision *d)
 {
     uint32_t applicable = sf_options_applicable(ev->type, ev->role);
     unsigned matched = 0;
@@ -35,14 +51,51 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
         }
         d->set |= r->set & applicable;
     }
-    uint32_t ka = SF_OPT_BIT(SF_OPT_KEEPALIVE);
-    if (d->set & ka) {
-        if (!d->value[SF_OPT_KEEPALIVE])
-            d->set &= ~SF_KEEPALIVE_TIMERS;
-    } else if (d->set & SF_KEEPALIVE_TIMERS) {
-        d->set |= ka;
-        d->value[SF_OPT_KEEPALIVE] = 1;
-        d->rule[SF_OPT_KEEPALIVE] = SF_RULE_IMPLIED;
+    imply_keepalive(d);
+    return matched;
+}
+
+unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
+{
+    const struct sf_index *ix = p->index;
+    if (!ix)
+        return sf_decide_scan(p, ev, d);
+    unsigned c = sf_combo(ev->role, ev->family, ev->type);
+    struct sf_writer w[SF_OPT_COUNT];
+    memcpy(w, ix->base[c], sizeof w);
+    unsigned matched = ix->base_matched[c];
+    if (ev->port && ix->nbounds) {
+        uint32_t applicable = sf_options_applicable(ev->type, ev->role);
+        long lo = 0, hi = (long)ix->nbounds - 1, k = -1;
+        while (lo <= hi) {
+            long mid = (lo + hi) / 2;
+            if (ix->bounds[mid] <= ev->port) {
+                k = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        for (uint32_t e = k < 0 ? 0 : ix->seg_start[k]; k >= 0 && e < ix->seg_start[k + 1]; e++) {
+            int32_t pos = (int32_t)ix->seg_pos[e];
+            const struct sf_rule *r = &p->rules[p->active[pos]];
+            if (!sf_rule_matches(r, ev))
+                continue;
+            matched++;
+            uint32_t take = r->set & applicable;
+            for (int o = 0; take; o++, take >>= 1)
+                if ((take & 1) && pos > w[o].pos)
+                    w[o] = (struct sf_writer){pos, r->value[o]};
+        }
     }
+    d->set = 0;
+    for (int o = 0; o < SF_OPT_COUNT; o++) {
+        if (w[o].pos < 0)
+            continue;
+        d->set |= SF_OPT_BIT(o);
+        d->value[o] = w[o].value;
+        d->rule[o] = (uint32_t)p->active[w[o].pos];
+    }
+    imply_keepalive(d);
     return matched;
 }

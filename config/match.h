@@ -27,8 +27,14 @@ struct sf_decision {
 
 /* Merges the active rules matching ev, in file order, later keys winning;
  * a keepalive timer implies keepalive = yes unless the merge says no, and
- * keepalive = no drops the timers. Returns the number of rules matched. */
+ * keepalive = no drops the timers. Returns the number of rules matched.
+ * Uses p->index when there is one (see index.h). */
 unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d);
+
+/* The same by scanning every active rule: the reference the index is
+ * tested against, and the fallback without one. */
+unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev,
+                        struct sf_decision *d);
 
 /* Whether rule r matches ev (the program was settled by selection). */
 int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev);

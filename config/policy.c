@@ -590,6 +590,7 @@ struct sf_policy *sf_policy_parse(const char *text, size_t len, const char *sour
         for (size_t i = 0; i < p->nrules; i++)
             p->active[i] = i;
         p->nactive = p->nrules;
+        sf_index_build(p); /* without one, deciding scans: slower, same answers */
     }
     return p;
 }
@@ -628,7 +629,7 @@ int sf_policy_select_program(struct sf_policy *p, const char *const *names, size
             p->active[k++] = idx;
     }
     p->nactive = k;
-    return 0;
+    return p->nerrors ? 0 : sf_index_build(p);
 }
 
 void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *buf, size_t len)
@@ -654,6 +655,7 @@ void sf_policy_free(struct sf_policy *p)
     for (size_t i = 0; i < p->nerrors; i++)
         free(p->errors[i].message);
     free(p->errors);
+    sf_index_free(p->index);
     free(p->rules);
     free(p->active);
     free(p->source);

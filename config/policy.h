@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "index.h"
 #include "options.h"
 
 enum sf_log_level { SF_LOG_OFF, SF_LOG_ERROR, SF_LOG_WARN, SF_LOG_INFO, SF_LOG_DEBUG };
@@ -45,6 +46,7 @@ struct sf_policy {
     size_t nactive;
     struct sf_error *errors;
     size_t nerrors;
+    struct sf_index *index; /* over the active rules; NULL: decide by scanning */
 };
 
 /* Parses len bytes of INI text. Never returns NULL but when out of memory;

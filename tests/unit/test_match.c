@@ -1,5 +1,7 @@
 /* Matching socket events against rules, without sockets. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/match.h"
@@ -153,5 +155,120 @@ Test(match, a_broken_policy_decides_nothing)
     struct sf_event ev = server(80);
     cr_expect_eq(sf_decide(p, &ev, &d), 0);
     cr_expect_eq(d.set, 0);
+    sf_policy_free(p);
+}
+
+/* ---- the index against the scan it replaces ---- */
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static unsigned rnd(unsigned n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)(rng_state % n);
+}
+
+/* A random but valid policy of n rules over a small port space, so that
+ * ranges overlap, nest and touch. */
+static char *random_policy(int n)
+{
+    size_t cap = (size_t)n * 256 + 64;
+    char *text = malloc(cap), *w = text;
+    static const char *const roles[] = {"", "server", "client", "server, client"};
+    static const char *const families[] = {"", "ipv4", "ipv6"};
+    static const char *const types[] = {"", "tcp", "udp", "tcp, udp"};
+    for (int i = 0; i < n; i++) {
+        unsigned role = rnd(4), type = rnd(4);
+        w += sprintf(w, "[r%d]\n", i);
+        if (role)
+            w += sprintf(w, "match.role = %s\n", roles[role]);
+        if (rnd(2))
+            w += sprintf(w, "match.family = %s\n", families[1 + rnd(2)]);
+        if (type)
+            w += sprintf(w, "match.type = %s\n", types[type]);
+        unsigned nports = rnd(3);
+        if (nports) {
+            w += sprintf(w, "match.port = ");
+            for (unsigned k = 0; k < nports; k++) {
+                unsigned lo = 1 + rnd(60), hi = lo + rnd(20);
+                w += sprintf(w, k ? ", %u-%u" : "%u-%u", lo, hi);
+            }
+            w += sprintf(w, "\n");
+        }
+        bool udp_only = type == 2, client_only = role == 2;
+        if (!client_only)
+            w += sprintf(w, "reuseaddr = %s\n", rnd(2) ? "yes" : "no");
+        if (!udp_only) {
+            if (rnd(2))
+                w += sprintf(w, "keepalive = %s\n", rnd(3) ? "yes" : "no");
+            if (rnd(2))
+                w += sprintf(w, "keepidle = %u\n", 1 + rnd(100));
+            if (rnd(2))
+                w += sprintf(w, "keepcnt = %u\n", 1 + rnd(9));
+            if (rnd(3) == 0)
+                w += sprintf(w, "nodelay = yes\n");
+            if (!client_only && rnd(4) == 0)
+                w += sprintf(w, "backlog = %u\n", 1 + rnd(1000));
+        }
+        if (!client_only && rnd(3) == 0)
+            w += sprintf(w, "reuseport = yes\n");
+    }
+    return text;
+}
+
+static void expect_same_decisions(const struct sf_policy *p)
+{
+    for (unsigned c = 0; c < 8; c++) {
+        for (unsigned port = 0; port <= 90; port++) {
+            struct sf_event ev = {(c & 4) ? SF_ROLE_CLIENT : SF_ROLE_SERVER,
+                                  (c & 2) ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4,
+                                  (c & 1) ? SF_TYPE_UDP : SF_TYPE_TCP, port};
+            struct sf_decision a, b;
+            unsigned ma = sf_decide(p, &ev, &a), mb = sf_decide_scan(p, &ev, &b);
+            cr_assert_eq(ma, mb, "matched, combo %u port %u", c, port);
+            cr_assert_eq(a.set, b.set, "set, combo %u port %u", c, port);
+            for (int o = 0; o < SF_OPT_COUNT; o++) {
+                if (!(a.set & SF_OPT_BIT(o)))
+                    continue;
+                cr_assert_eq(a.value[o], b.value[o], "%s, combo %u port %u", sf_options[o].key,
+                             c, port);
+                cr_assert_eq(a.rule[o], b.rule[o], "rule of %s, combo %u port %u",
+                             sf_options[o].key, c, port);
+            }
+        }
+    }
+}
+
+Test(match, the_index_decides_as_the_scan_does)
+{
+    for (int round = 0; round < 60; round++) {
+        char *text = random_policy(1 + (int)rnd(40));
+        struct sf_policy *p = parse(text);
+        cr_assert_not_null(p->index);
+        expect_same_decisions(p);
+        sf_policy_free(p);
+        free(text);
+    }
+}
+
+Test(match, the_index_follows_program_selection)
+{
+    struct sf_policy *p = parse("[a]\nmatch.program = x\nmatch.port = 10-20\nkeepidle = 1\n"
+                                "[b]\nmatch.port = 15\nkeepidle = 2\n"
+                                "[c]\nmatch.program = y\nkeepidle = 3\n");
+    const char *names[] = {"x"};
+    sf_policy_select_program(p, names, 1);
+    struct sf_decision d;
+    struct sf_event ev = server(12);
+    sf_decide(p, &ev, &d);
+    cr_expect_eq(d.value[SF_OPT_KEEPIDLE], 1);
+    ev.port = 15;
+    sf_decide(p, &ev, &d);
+    cr_expect_eq(d.value[SF_OPT_KEEPIDLE], 2);
+    ev.port = 30;
+    cr_expect_eq(sf_decide(p, &ev, &d), 0);
+    expect_same_decisions(p);
     sf_policy_free(p);
 }

@@ -1,0 +1,174 @@
+#include "index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "policy.h"
+
+/* Past this many (segment, rule) pairs an index would cost more memory than
+ * it saves time (deeply nested port ranges): scan instead. */
+#define MAX_SEGMENT_ENTRIES (4u << 20)
+
+unsigned sf_combo(unsigned role, unsigned family, unsigned type)
+{
+    return (role == SF_ROLE_CLIENT) << 2 | (family == SF_FAMILY_IPV6) << 1 | (type == SF_TYPE_UDP);
+}
+
+static void combo_event(unsigned c, struct sf_event *ev)
+{
+    ev->role = (c & 4) ? SF_ROLE_CLIENT : SF_ROLE_SERVER;
+    ev->family = (c & 2) ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4;
+    ev->type = (c & 1) ? SF_TYPE_UDP : SF_TYPE_TCP;
+    ev->port = 0;
+}
+
+static void fold_portless(const struct sf_policy *p, struct sf_index *ix)
+{
+    for (unsigned c = 0; c < SF_COMBOS; c++) {
+        struct sf_event ev;
+        combo_event(c, &ev);
+        uint32_t applicable = sf_options_applicable(ev.type, ev.role);
+        for (int o = 0; o < SF_OPT_COUNT; o++)
+            ix->base[c][o].pos = -1;
+        ix->base_matched[c] = 0;
+        for (size_t i = 0; i < p->nactive; i++) {
+            const struct sf_rule *r = &p->rules[p->active[i]];
+            if (r->nports || !sf_rule_matches(r, &ev))
+                continue;
+            ix->base_matched[c]++;
+            for (int o = 0; o < SF_OPT_COUNT; o++)
+                if (r->set & applicable & SF_OPT_BIT(o))
+                    ix->base[c][o] = (struct sf_writer){(int32_t)i, r->value[o]};
+        }
+    }
+}
+
+static int by_value(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The segment holding port: the last k with bounds[k] <= port, or -1. */
+static long find_segment(const struct sf_index *ix, uint32_t port)
+{
+    long lo = 0, hi = (long)ix->nbounds - 1, found = -1;
+    while (lo <= hi) {
+        long mid = (lo + hi) / 2;
+        if (ix->bounds[mid] <= port) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return found;
+}
+
+static int build_segments(const struct sf_policy *p, struct sf_index *ix)
+{
+    size_t nranges = 0;
+    for (size_t i = 0; i < p->nactive; i++)
+        nranges += p->rules[p->active[i]].nports;
+    if (nranges == 0)
+        return 0;
+    uint32_t *b = malloc((2 * nranges + 1) * sizeof *b);
+    if (!b)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < p->nactive; i++) {
+        const struct sf_rule *r = &p->rules[p->active[i]];
+        for (size_t k = 0; k < r->nports; k++) {
+            b[n++] = r->ports[k].lo;
+            b[n++] = (uint32_t)r->ports[k].hi + 1;
+        }
+    }
+    qsort(b, n, sizeof *b, by_value);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || b[u - 1] != b[i])
+            b[u++] = b[i];
+    ix->bounds = b;
+    ix->nbounds = (uint32_t)u;
+
+    /* Two passes over the ranges: count the rules per segment, then fill. */
+    uint32_t *start = calloc(u + 1, sizeof *start);
+    if (!start)
+        return -1;
+    ix->seg_start = start;
+    size_t total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t *fill = NULL;
+        if (pass == 1) {
+            for (size_t k = 0, sum = 0; k <= u; k++) { /* counts -> offsets */
+                uint32_t c = start[k];
+                start[k] = (uint32_t)sum;
+                sum += c;
+            }
+            ix->seg_pos = malloc((total ? total : 1) * sizeof *ix->seg_pos);
+            fill = calloc(u, sizeof *fill);
+            if (!ix->seg_pos || !fill) {
+                free(fill);
+                return -1;
+            }
+        }
+        for (size_t i = 0; i < p->nactive; i++) {
+            const struct sf_rule *r = &p->rules[p->active[i]];
+            for (size_t k = 0; k < r->nports; k++) {
+                long first = find_segment(ix, r->ports[k].lo);
+                long end = find_segment(ix, (uint32_t)r->ports[k].hi + 1);
+                for (long s = first; s < end; s++) {
+                    if (pass == 0) {
+                        start[s]++;
+                        if (++total > MAX_SEGMENT_ENTRIES)
+                            return -1;
+                    } else if (fill[s] == 0 ||
+                               ix->seg_pos[start[s] + fill[s] - 1] != (uint32_t)i) {
+                        ix->seg_pos[start[s] + fill[s]++] = (uint32_t)i;
+                    }
+                }
+            }
+        }
+        if (pass == 1) {
+            /* A rule listing overlapping ranges was counted twice but stored
+             * once: close the gaps. */
+            size_t w = 0;
+            for (size_t s = 0; s < u; s++) {
+                uint32_t from = start[s];
+                start[s] = (uint32_t)w;
+                memmove(ix->seg_pos + w, ix->seg_pos + from, fill[s] * sizeof *ix->seg_pos);
+                w += fill[s];
+            }
+            start[u] = (uint32_t)w;
+            free(fill);
+        }
+    }
+    return 0;
+}
+
+void sf_index_free(struct sf_index *ix)
+{
+    if (!ix)
+        return;
+    free(ix->bounds);
+    free(ix->seg_start);
+    free(ix->seg_pos);
+    free(ix);
+}
+
+int sf_index_build(struct sf_policy *p)
+{
+    sf_index_free(p->index);
+    p->index = NULL;
+    struct sf_index *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return -1;
+    fold_portless(p, ix);
+    if (build_segments(p, ix) != 0) {
+        sf_index_free(ix);
+        return -1;
+    }
+    p->index = ix;
+    return 0;
+}
