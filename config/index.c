@@ -50,20 +50,20 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The segment holding port: the last k with bounds[k] <= port, or -1. */
-static long find_segment(const struct sf_index *ix, uint32_t port)
+/* One past the segment holding port: the number of bounds <= port. */
+static uint32_t segment_after(const uint32_t *seg_of, const uint32_t *b, uint32_t n, uint32_t port)
 {
-    long lo = 0, hi = (long)ix->nbounds - 1, found = -1;
-    while (lo <= hi) {
-        long mid = (lo + hi) / 2;
-        if (ix->bounds[mid] <= port) {
-            found = mid;
+    if (seg_of)
+        return seg_of[port];
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (b[mid] <= port)
             lo = mid + 1;
-        } else {
-            hi = mid - 1;
-        }
+        else
+            hi = mid;
     }
-    return found;
+    return lo;
 }
 
 static int build_segments(const struct sf_policy *p, struct sf_index *ix)
@@ -92,10 +92,20 @@ static int build_segments(const struct sf_policy *p, struct sf_index *ix)
     ix->bounds = b;
     ix->nbounds = (uint32_t)u;
 
-    /* Two passes over the ranges: count the rules per segment, then fill. */
+    /* Two passes over the ranges: count the rules per segment, then fill.
+     * For large policies a port-to-segment table, for this build only,
+     * spares a binary search per range end. */
+    uint32_t *seg_of = nranges > 256 ? malloc(65537 * sizeof *seg_of) : NULL;
     uint32_t *start = calloc(u + 1, sizeof *start);
-    if (!start)
+    if (!start) {
+        free(seg_of);
         return -1;
+    }
+    for (uint32_t port = 0, k = 0; seg_of && port <= 65536; port++) {
+        while (k < u && b[k] <= port)
+            k++;
+        seg_of[port] = k;
+    }
     ix->seg_start = start;
     size_t total = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -110,21 +120,24 @@ static int build_segments(const struct sf_policy *p, struct sf_index *ix)
             fill = calloc(u, sizeof *fill);
             if (!ix->seg_pos || !fill) {
                 free(fill);
+                free(seg_of);
                 return -1;
             }
         }
         for (size_t i = 0; i < p->nactive; i++) {
             const struct sf_rule *r = &p->rules[p->active[i]];
             for (size_t k = 0; k < r->nports; k++) {
-                long first = find_segment(ix, r->ports[k].lo);
-                long end = find_segment(ix, (uint32_t)r->ports[k].hi + 1);
+                long first = (long)segment_after(seg_of, b, (uint32_t)u, r->ports[k].lo) - 1;
+                long end =
+                    (long)segment_after(seg_of, b, (uint32_t)u, (uint32_t)r->ports[k].hi + 1) - 1;
                 for (long s = first; s < end; s++) {
                     if (pass == 0) {
                         start[s]++;
-                        if (++total > MAX_SEGMENT_ENTRIES)
+                        if (++total > MAX_SEGMENT_ENTRIES) {
+                            free(seg_of);
                             return -1;
-                    } else if (fill[s] == 0 ||
-                               ix->seg_pos[start[s] + fill[s] - 1] != (uint32_t)i) {
+                        }
+                    } else if (fill[s] == 0 || ix->seg_pos[start[s] + fill[s] - 1] != (uint32_t)i) {
                         ix->seg_pos[start[s] + fill[s]++] = (uint32_t)i;
                     }
                 }
@@ -144,6 +157,7 @@ static int build_segments(const struct sf_policy *p, struct sf_index *ix)
             free(fill);
         }
     }
+    free(seg_of);
     return 0;
 }
 

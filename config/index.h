@@ -26,10 +26,10 @@ struct sf_writer {
 struct sf_index {
     struct sf_writer base[SF_COMBOS][SF_OPT_COUNT];
     uint32_t base_matched[SF_COMBOS];
-    uint32_t nbounds;     /* segment k is [bounds[k], bounds[k + 1]) */
-    uint32_t *bounds;     /* ports, ascending; the last is 65536 */
-    uint32_t *seg_start;  /* nbounds + 1 offsets into seg_pos */
-    uint32_t *seg_pos;    /* active positions of port rules, ascending per segment */
+    uint32_t nbounds;    /* segment k is [bounds[k], bounds[k + 1]) */
+    uint32_t *bounds;    /* ports, ascending; the last is 65536 */
+    uint32_t *seg_start; /* nbounds + 1 offsets into seg_pos */
+    uint32_t *seg_pos;   /* active positions of port rules, ascending per segment */
 };
 
 struct sf_policy;

@@ -31,8 +31,7 @@ static void imply_keepalive(struct sf_decision *d)
     }
 }
 
-unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev,
-                        struct sf_decision *d)
+unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
 {
     uint32_t applicable = sf_options_applicable(ev->type, ev->role);
     unsigned matched = 0;

@@ -51,14 +51,16 @@ struct sf_policy {
 
 /* Parses len bytes of INI text. Never returns NULL but when out of memory;
  * errors are collected in the result, all of them, in line order. Every rule
- * starts active; sf_policy_select_program narrows that. */
+ * starts active; sf_policy_select_program narrows that and builds the
+ * matching index (without it, deciding scans every rule). */
 struct sf_policy *sf_policy_parse(const char *text, size_t len, const char *source);
 
 /* A policy holding one file-level error ("FILE: message"), no rules. */
 struct sf_policy *sf_policy_failed(const char *source, const char *message);
 
 /* Keeps active only the rules whose match.program globs match one of names
- * (or that have no match.program). Call before the policy is shared. */
+ * (or that have no match.program), then builds the matching index. Call
+ * before the policy is shared. */
 int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames);
 
 /* "FILE:LINE: message" (or "FILE: message") into buf. */

@@ -59,8 +59,10 @@ static void select_program(struct sf_policy *p)
     bool any = false;
     for (size_t i = 0; i < p->nactive && !any; i++)
         any = p->rules[p->active[i]].nprograms > 0;
-    if (!any)
+    if (!any) { /* no name needed; this still builds the matching index */
+        sf_policy_select_program(p, NULL, 0);
         return;
+    }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
