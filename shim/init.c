@@ -37,13 +37,17 @@ static const struct sf_policy *_Atomic current_policy;
  * calling back) from another thread that must wait. */
 static _Atomic pid_t starting_tid;
 
-/* What the constructor found: the policy file and, when it fit, its text
- * (in pages mapped for it: a large .bss would cost every process). */
+/* What the constructor found: the policy file and, when it fit, its text:
+ * in a small static buffer, or in pages mapped for a larger file (a large
+ * .bss would cost every process, sockets or not). */
 #define PREREAD_BYTES 65536
+#define PREREAD_SMALL 4096
 static struct {
     const char *path; /* NULL: the built-in default */
     char *text;       /* NULL: not read yet */
     size_t len;
+    bool mapped;
+    char small[PREREAD_SMALL];
 } preread;
 
 static const char *basename_of(const char *path)
@@ -167,10 +171,9 @@ static void initialise(void)
 {
     real_bind_all();
     struct sf_policy *p = parse_policy();
-    if (preread.text) { /* the policy keeps its own copies */
+    if (preread.mapped) /* the policy keeps its own copies */
         munmap(preread.text, PREREAD_BYTES);
-        preread.text = NULL;
-    }
+    preread.text = NULL;
     bool strict;
     apply_environment(p, &strict);
     if (!p) {

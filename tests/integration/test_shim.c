@@ -3,6 +3,7 @@
  * for the backlog, /proc/net for TIME_WAIT. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -518,4 +519,24 @@ Test(shim, a_process_without_sockets_never_parses_the_policy)
     run_probe(&(struct run_opts){.policy = broken, .log = "debug"}, ARGS("pair", "4"), &r);
     cr_assert_eq(r.status, 0);
     cr_expect(strstr(r.err, ".ini:2: keepcnt: \"0\" is out of range (1..127)"), "%s", r.err);
+}
+
+Test(shim, policies_of_every_size_are_read)
+{
+    /* Under 4 KiB, up to 64 KiB and above: three ways the constructor keeps
+     * the text (static buffer, mapped pages, loaded whole at start). */
+    static const size_t sizes[] = {100, 20000, 200000};
+    for (size_t k = 0; k < 3; k++) {
+        char *text = malloc(sizes[k] + 64);
+        size_t n = 0;
+        while (n + 40 < sizes[k])
+            n += (size_t)sprintf(text + n, "; padding padding padding padding pad\n");
+        sprintf(text + n, "[r]\nkeepidle = %zu\n", 100 + k);
+        struct run_result r;
+        run_probe(&(struct run_opts){.policy = text}, ARGS("pair", "4"), &r);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_expect_eq(result_num(&r, "listener.keepidle"), 100 + (long)k, "size %zu", sizes[k]);
+        cr_expect_str_empty(r.err);
+        free(text);
+    }
 }

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# sockfix benchmarks, every variant side by side in one run.
+#
+#   scripts/bench.sh            full run: writes docs/BENCHMARKS.md and docs/benchmarks.png
+#   scripts/bench.sh --quick    a small run that keeps the suite working (CI); writes to
+#                               build/bench-quick/ and never to docs/
+#
+# Variants: bare (no preload), empty (a preloaded object with nothing in it: the
+# loader's own cost), sockfix (built-in default policy), sockfix-server (keepalive
+# for servers only), libkeepalive (Debian libkeepalive0, 60s/10s/6 like sockfix).
+# Rounds alternate the variants so machine noise hits them alike; figures are
+# medians over rounds, ratios are ratios of medians. Loopback only; every loop
+# is bounded by count.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+quick=no
+[ "${1:-}" = "--quick" ] && quick=yes
+build=${SOCKFIX_BUILD_DIR:-$here/build}
+
+"$here/scripts/deps.sh" strace gnuplot-nox libkeepalive0
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "$(nproc)" --target sockfix empty bench_startup bench_hookpath \
+    bench_churn bench_rss bench_policyscale >/dev/null
+
+if [ "$quick" = yes ]; then
+    out=$build/bench-quick
+    SPAWN_ROUNDS=5 SPAWNS=20 HOOK_ROUNDS=2 HOOK_ITER=2000 CHURN_ROUNDS=2 CHURN_N=1000
+    SYS_N1=100 SYS_N2=300 RULES="1 100 1000" RSS_RUNS=3
+else
+    out=$here/docs
+    SPAWN_ROUNDS=100 SPAWNS=20 HOOK_ROUNDS=15 HOOK_ITER=50000 CHURN_ROUNDS=9 CHURN_N=10000
+    SYS_N1=1000 SYS_N2=3000 RULES="1 100 10000" RSS_RUNS=9
+fi
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+lib=$build/libsockfix.so
+empty=$build/bench/libempty.so
+keepalive_lib=$(dpkg -L libkeepalive0 | grep -m1 '/libkeepalive\.so')
+b=$build/bench
+
+printf '[servers]\nmatch.role = server\nreuseaddr = yes\nkeepidle = 60s\nkeepintvl = 10s\nkeepcnt = 6\n' \
+    >"$work/server.ini"
+printf '[clients]\nmatch.role = client\nkeepidle = 60s\nkeepintvl = 10s\nkeepcnt = 6\n' >"$work/client.ini"
+if [ -e /etc/sockfix/sockfix.ini ]; then
+    echo "bench.sh: note: /etc/sockfix/sockfix.ini exists and is the 'default' policy here" >&2
+fi
+
+# env(1) arguments of each variant
+declare -A ENVS=(
+    [bare]=""
+    [empty]="LD_PRELOAD=$empty"
+    [sockfix]="LD_PRELOAD=$lib"
+    [sockfix-server]="LD_PRELOAD=$lib SOCKFIX_CONFIG=$work/server.ini"
+    [sockfix-client]="LD_PRELOAD=$lib SOCKFIX_CONFIG=$work/client.ini"
+    [libkeepalive]="LD_PRELOAD=$keepalive_lib KEEPIDLE=60 KEEPINTVL=10 KEEPCNT=6"
+)
+run_in() { # VARIANT CMD...: CMD in the variant's environment (nothing else inherited)
+    local v=$1
+    shift
+    # shellcheck disable=SC2086
+    env -i PATH=/usr/bin:/bin ${ENVS[$v]} "$@"
+}
+median() { sort -g | awk '{a[NR] = $1} END {if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+record() { echo "$1 $2" >>"$work/results"; } # KEY VALUE
+get() { awk -v k="$1" '$1 == k {print $2}' "$work/results"; }
+: >"$work/results"
+
+echo "bench.sh: 1/5 start-up tax ($SPAWN_ROUNDS rounds x $SPAWNS spawns of /bin/true)"
+"$b/bench_startup" "$SPAWN_ROUNDS" "$SPAWNS" /bin/true bare=- "empty=$empty" "sockfix=$lib" \
+    "sockfix-server=$lib,SOCKFIX_CONFIG=$work/server.ini" \
+    "libkeepalive=$keepalive_lib,KEEPIDLE=60,KEEPINTVL=10,KEEPCNT=6" >"$work/startup"
+while read -r name med _min; do record "startup.$name" "$med"; done <"$work/startup"
+
+echo "bench.sh: 2/5 hook path ($HOOK_ROUNDS rounds)"
+for ((r = 0; r < HOOK_ROUNDS; r++)); do
+    for v in bare sockfix; do
+        run_in "$v" "$b/bench_hookpath" "$HOOK_ITER" | while read -r k val; do
+            echo "$val" >>"$work/hook.$v.$k"
+        done
+    done
+done
+for v in bare sockfix; do
+    for k in socket_close bind_listen connect; do record "hook.$v.$k" "$(median <"$work/hook.$v.$k")"; done
+done
+
+echo "bench.sh: 3/5 connection churn ($CHURN_ROUNDS rounds x $CHURN_N connections)"
+for ((r = 0; r < CHURN_ROUNDS; r++)); do
+    for t in 1 2; do
+        for v in bare sockfix sockfix-server libkeepalive; do
+            run_in "$v" "$b/bench_churn" "$t" "$CHURN_N" | awk '{print $2}' >>"$work/churn.$v.$t"
+        done
+    done
+done
+for t in 1 2; do
+    for v in bare sockfix sockfix-server libkeepalive; do record "churn.$v.$t" "$(median <"$work/churn.$v.$t")"; done
+done
+
+echo "bench.sh: 4/5 system calls per connection (strace -c -f, $SYS_N1 and $SYS_N2 connections)"
+syscalls() { # VARIANT N -> total system calls of a churn run
+    run_in "$1" strace -f -c -o "$work/strace.out" "$b/bench_churn" 1 "$2" >/dev/null
+    awk '$NF == "total" {print $4 + 0}' "$work/strace.out"
+}
+for v in bare sockfix-server sockfix-client sockfix; do
+    c1=$(syscalls "$v" "$SYS_N1")
+    c2=$(syscalls "$v" "$SYS_N2")
+    record "sys.$v" "$(awk -v a="$c1" -v b="$c2" -v n1="$SYS_N1" -v n2="$SYS_N2" 'BEGIN {printf "%.2f", (b - a) / (n2 - n1)}')"
+done
+
+echo "bench.sh: 5/5 policy scale and memory"
+for n in $RULES; do
+    "$b/bench_policyscale" "$n" 1000000 >"$work/scale"
+    record "scale.$n.load_ms" "$(awk '$1 == "load_ms" {print $2}' "$work/scale")"
+    record "scale.$n.match_ns" "$(awk '$1 == "match_ns" {print $2}' "$work/scale")"
+    record "scale.$n.bytes" "$(awk '$1 == "policy_bytes" {print $2}' "$work/scale")"
+done
+for v in bare empty sockfix; do
+    for ((r = 0; r < RSS_RUNS; r++)); do run_in "$v" "$b/bench_rss" | awk '{print $2}'; done | median >"$work/rss.$v"
+    record "rss.$v" "$(cat "$work/rss.$v")"
+done
+
+# ---- report ----
+cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+glibc=$(ldd --version | head -n 1 | awk '{print $NF}')
+version=$("$build/sockfix" --version 2>/dev/null || echo "sockfix")
+commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "**missed**"}'; }
+
+su_sockfix=$(ratio "$(get startup.sockfix)" "$(get startup.empty)")
+su_server=$(ratio "$(get startup.sockfix-server)" "$(get startup.empty)")
+su_keep=$(ratio "$(get startup.libkeepalive)" "$(get startup.empty)")
+su_empty=$(ratio "$(get startup.empty)" "$(get startup.bare)")
+big=$(echo "$RULES" | awk '{print $NF}')
+{
+    echo "# sockfix benchmarks"
+    echo
+    if [ "$quick" = yes ]; then echo "**Quick run** (CI): figures are too small to quote."; echo; fi
+    echo "Generated by \`scripts/bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'): $version ($commit),"
+    echo "$cpu, $(nproc) cores, $mem, Linux $(uname -r), glibc $glibc."
+    echo "Each figure is a median over rounds that alternate the variants; ratios are ratios of"
+    echo "medians from this one run. This machine is a shared 2-core VM: absolute times are context."
+    echo
+    echo "## Targets"
+    echo
+    echo "| target | measured | |"
+    echo "| --- | --- | --- |"
+    echo "| start-up tax, sockfix / empty <= 1.02 | $su_sockfix | $(verdict "$su_sockfix" "<=" 1.02) |"
+    added=$(awk -v a="$(get sys.bare)" -v b="$(get sys.sockfix-server)" 'BEGIN {printf "%.2f", b - a}')
+    echo "| extra system calls per accepted connection (server policy) = 0 | $added | $(verdict "$added" "<=" 0.05) |"
+    c1=$(ratio "$(get churn.sockfix-server.1)" "$(get churn.bare.1)")
+    c2=$(ratio "$(get churn.sockfix-server.2)" "$(get churn.bare.2)")
+    echo "| churn, sockfix (server policy) / bare >= 0.98, 1 thread | $c1 | $(verdict "$c1" ">=" 0.98) |"
+    echo "| churn, sockfix (server policy) / bare >= 0.98, 2 threads | $c2 | $(verdict "$c2" ">=" 0.98) |"
+    k1=$(ratio "$(get churn.sockfix.1)" "$(get churn.libkeepalive.1)")
+    k2=$(ratio "$(get churn.sockfix.2)" "$(get churn.libkeepalive.2)")
+    echo "| churn, sockfix (default policy) / libkeepalive >= 1.0, 1 thread | $k1 | $(verdict "$k1" ">=" 1.0) |"
+    echo "| churn, sockfix (default policy) / libkeepalive >= 1.0, 2 threads | $k2 | $(verdict "$k2" ">=" 1.0) |"
+    echo "| match cost with $big rules <= 200 ns | $(get "scale.$big.match_ns") ns | $(verdict "$(get "scale.$big.match_ns")" "<=" 200) |"
+    echo "| load of $big rules <= 10 ms | $(get "scale.$big.load_ms") ms | $(verdict "$(get "scale.$big.load_ms")" "<=" 10) |"
+    rss=$(( $(get rss.sockfix) - $(get rss.empty) ))
+    echo "| RSS added, default policy <= 256 KiB | $rss KiB | $(verdict "$rss" "<=" 256) |"
+    echo
+    echo "## 1. Start-up tax: posix_spawn + wait of /bin/true (never opens a socket)"
+    echo
+    echo "| variant | median µs per spawn | / bare | / empty |"
+    echo "| --- | --- | --- | --- |"
+    for v in bare empty sockfix sockfix-server libkeepalive; do
+        echo "| $v | $(get "startup.$v") | $(ratio "$(get "startup.$v")" "$(get startup.bare)") | $(ratio "$(get "startup.$v")" "$(get startup.empty)") |"
+    done
+    echo
+    echo "## 2. Hook path, ns per operation"
+    echo
+    echo "| operation | bare | sockfix | added |"
+    echo "| --- | --- | --- | --- |"
+    for k in socket_close bind_listen connect; do
+        x=$(get "hook.bare.$k")
+        y=$(get "hook.sockfix.$k")
+        echo "| $k | $x | $y | $(awk -v a="$x" -v b="$y" 'BEGIN {printf "%+.0f", b - a}') |"
+    done
+    echo
+    echo "With the default policy, \`bind_listen\` adds SO_REUSEADDR, a getsockname and the four"
+    echo "keepalive options on the listener; \`connect\` adds the four keepalive options on the"
+    echo "client socket. That is the work the policy asks for, one system call per option."
+    echo
+    echo "## 3. Connection churn, connections per second (connect + accept + abortive close)"
+    echo
+    echo "| variant | 1 thread | / bare | 2 threads | / bare |"
+    echo "| --- | --- | --- | --- | --- |"
+    for v in bare sockfix sockfix-server libkeepalive; do
+        echo "| $v | $(get "churn.$v.1") | $(ratio "$(get "churn.$v.1")" "$(get churn.bare.1)") | $(get "churn.$v.2") | $(ratio "$(get "churn.$v.2")" "$(get churn.bare.2)") |"
+    done
+    echo
+    echo "## 4. System calls added per connection (slope between $SYS_N1 and $SYS_N2 connections)"
+    echo
+    echo "| variant | system calls per connection | added to bare |"
+    echo "| --- | --- | --- |"
+    for v in bare sockfix-server sockfix-client sockfix; do
+        echo "| $v | $(get "sys.$v") | $(awk -v a="$(get sys.bare)" -v b="$(get "sys.$v")" 'BEGIN {printf "%+.2f", b - a}') |"
+    done
+    echo
+    echo "The benchmark program is both server and client: the server policy (listener configured"
+    echo "at listen) adds nothing per accepted connection; a client policy adds one setsockopt per"
+    echo "keepalive option on each client socket."
+    echo
+    echo "## 5. Policy scale and memory"
+    echo
+    echo "| rules | policy bytes | load (parse, select, index) ms | match ns per event |"
+    echo "| --- | --- | --- | --- |"
+    for n in $RULES; do
+        echo "| $n | $(get "scale.$n.bytes") | $(get "scale.$n.load_ms") | $(get "scale.$n.match_ns") |"
+    done
+    echo
+    echo "| process | VmRSS KiB (median of $RSS_RUNS) |"
+    echo "| --- | --- |"
+    for v in bare empty sockfix; do echo "| $v | $(get "rss.$v") |"; done
+    echo
+    echo "![ratios](benchmarks.png)"
+} >"$out/BENCHMARKS.md"
+
+# ---- chart ----
+{
+    echo "\"start-up / empty\" $su_empty 1.000 $su_sockfix $su_server $su_keep"
+    for t in 1 2; do
+        echo "\"churn $t thread(s) / bare\" 1.000 1.000 $(ratio "$(get churn.sockfix.$t)" "$(get churn.bare.$t)") $(ratio "$(get churn.sockfix-server.$t)" "$(get churn.bare.$t)") $(ratio "$(get churn.libkeepalive.$t)" "$(get churn.bare.$t)")"
+    done
+} >"$work/chart.dat"
+gnuplot <<GNUPLOT
+set terminal pngcairo size 900,450 font "sans,10"
+set output "$out/benchmarks.png"
+set title "sockfix: cost relative to the baseline (start-up: lower is better; churn: higher is better)"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set yrange [0.8:1.2]
+set grid ytics
+set key outside right
+plot "$work/chart.dat" using 2:xtic(1) title "bare", '' using 3 title "empty", \
+     '' using 4 title "sockfix (default)", '' using 5 title "sockfix (server policy)", \
+     '' using 6 title "libkeepalive"
+GNUPLOT
+cat "$out/BENCHMARKS.md"
+echo "bench.sh: wrote $out/BENCHMARKS.md and $out/benchmarks.png"
