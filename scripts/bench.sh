@@ -223,15 +223,16 @@ big=$(echo "$RULES" | awk '{print $NF}')
 
 # ---- chart ----
 {
-    echo "\"start-up / empty\" $su_empty 1.000 $su_sockfix $su_server $su_keep"
+    echo "\"start-up time / empty\" $(ratio "$(get startup.bare)" "$(get startup.empty)") 1.000 $su_sockfix $su_server $su_keep"
     for t in 1 2; do
-        echo "\"churn $t thread(s) / bare\" 1.000 1.000 $(ratio "$(get churn.sockfix.$t)" "$(get churn.bare.$t)") $(ratio "$(get churn.sockfix-server.$t)" "$(get churn.bare.$t)") $(ratio "$(get churn.libkeepalive.$t)" "$(get churn.bare.$t)")"
+        echo "\"churn, $t thr. / bare\" 1.000 ? $(ratio "$(get churn.sockfix.$t)" "$(get churn.bare.$t)") $(ratio "$(get churn.sockfix-server.$t)" "$(get churn.bare.$t)") $(ratio "$(get churn.libkeepalive.$t)" "$(get churn.bare.$t)")"
     done
 } >"$work/chart.dat"
 gnuplot <<GNUPLOT
-set terminal pngcairo size 900,450 font "sans,10"
+set terminal pngcairo size 1000,450 font "sans,10"
+set datafile missing "?"
 set output "$out/benchmarks.png"
-set title "sockfix: cost relative to the baseline (start-up: lower is better; churn: higher is better)"
+set title "sockfix: start-up time (lower is better) and churn throughput (higher is better), as ratios"
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1

@@ -77,15 +77,28 @@ time_wait_count() {
     ss -Htan state time-wait "( sport = :$1 )" | wc -l
 }
 
+# start PORT CMD...: runs CMD in the background until it listens on PORT; sets pid.
+start() {
+    local port=$1
+    shift
+    "$@" &
+    pid=$!
+    pids+=("$pid")
+    wait_listening "$port"
+}
+
+# One server run that serves a request, then stops, leaving TIME_WAIT behind.
+serve_once() {
+    local port=$1
+    start "$@"
+    request "$port"
+    stop "$pid"
+    echo "TIME_WAIT entries on port $port: $(time_wait_count "$port")"
+}
+
 say "1. The naive server, bare: it sets no socket option"
 port=$(pick_port 18080)
-"$server" "$port" &
-pid=$!
-pids+=("$pid")
-wait_listening "$port"
-request "$port"
-stop "$pid"
-echo "TIME_WAIT entries on port $port: $(time_wait_count "$port")"
+serve_once "$port" "$server" "$port"
 say "Restarting it bare, the way an operator would"
 set +e
 show "$server" "$port"
@@ -97,18 +110,9 @@ say "2. The same server under sockfix (default policy: reuseaddr for servers, ke
 port=$(pick_port $((port + 1)))
 show "$sockfix" explain --port "$port"
 echo
-"$sockfix" run --log info -- "$server" "$port" &
-pid=$!
-pids+=("$pid")
-wait_listening "$port"
-request "$port"
-stop "$pid"
-echo "TIME_WAIT entries on port $port: $(time_wait_count "$port")"
+serve_once "$port" "$sockfix" run --log info -- "$server" "$port"
 say "Restarting it under sockfix"
-"$sockfix" run --log info -- "$server" "$port" &
-pid=$!
-pids+=("$pid")
-wait_listening "$port"
+start "$port" "$sockfix" run --log info -- "$server" "$port"
 echo "the restart succeeded at once"
 
 say "3. What the kernel says about its sockets, with an idle client connected"
