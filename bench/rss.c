@@ -1,5 +1,7 @@
 /* rss: a process that makes one listening socket (so the shim loads its
- * policy) and prints its resident set size in KiB ("rss_kib N"). Compare
+ * policy) and prints its resident set size in KiB: "rss_kib", and its two
+ * parts "anon_kib" (private memory) and "file_kib" (pages of mapped files,
+ * mostly shared library text, shared with every other process). Compare
  * runs bare, under an empty preload and under sockfix. */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -19,6 +21,10 @@ int main(void)
     while (f && fgets(line, sizeof line, f))
         if (strncmp(line, "VmRSS:", 6) == 0)
             printf("rss_kib %ld\n", strtol(line + 6, NULL, 10));
+        else if (strncmp(line, "RssAnon:", 8) == 0)
+            printf("anon_kib %ld\n", strtol(line + 8, NULL, 10));
+        else if (strncmp(line, "RssFile:", 8) == 0)
+            printf("file_kib %ld\n", strtol(line + 8, NULL, 10));
     if (f)
         fclose(f);
     close(fd);
