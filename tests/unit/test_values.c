@@ -119,3 +119,31 @@ Test(values, option_table_rows)
                      (SF_OPT_BIT(SF_OPT_BACKLOG) | SF_OPT_BIT(SF_OPT_REUSEADDR)),
                  0);
 }
+
+/* The references people read must name every option the table has. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    static char text[1 << 17];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+Test(values, every_option_is_documented)
+{
+    const char *docs[] = {SOURCE_DIR "/README.md", SOURCE_DIR "/docs/sockfix.ini.5"};
+    for (size_t d = 0; d < 2; d++) {
+        const char *text = slurp(docs[d]);
+        for (int i = 0; i < SF_OPT_COUNT; i++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s%s", d == 0 ? "| `" : "\n", sf_options[i].key);
+            cr_expect(strstr(text, key), "%s lacks a row for %s", docs[d], sf_options[i].key);
+            if (sf_options[i].level)
+                cr_expect(strstr(text, sf_options[i].optlabel), "%s lacks %s", docs[d],
+                          sf_options[i].optlabel);
+        }
+    }
+}
