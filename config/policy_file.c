@@ -91,11 +91,17 @@ struct sf_policy *sf_policy_builtin(void)
     return sf_policy_parse(sf_builtin_policy_text, sf_builtin_policy_len, SF_BUILTIN_SOURCE);
 }
 
-struct sf_policy *sf_policy_load_default(const char *env_path)
+const char *sf_policy_locate(const char *env_path)
 {
     if (env_path && *env_path)
-        return sf_policy_load_file(env_path);
+        return env_path;
     if (access(SF_SYSTEM_POLICY, F_OK) != 0 && errno == ENOENT)
-        return sf_policy_builtin();
-    return sf_policy_load_file(SF_SYSTEM_POLICY);
+        return NULL;
+    return SF_SYSTEM_POLICY;
+}
+
+struct sf_policy *sf_policy_load_default(const char *env_path)
+{
+    const char *path = sf_policy_locate(env_path);
+    return path ? sf_policy_load_file(path) : sf_policy_builtin();
 }

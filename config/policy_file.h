@@ -27,10 +27,13 @@ struct sf_policy *sf_policy_load_file(const char *path);
 /* The system-wide policy, used when SOCKFIX_CONFIG is not set. */
 #define SF_SYSTEM_POLICY "/etc/sockfix/sockfix.ini"
 
-/* The policy a process uses: the file named by env_path (the value of
+/* The policy file a process uses: the file named by env_path (the value of
  * SOCKFIX_CONFIG) when it is set and not empty; else SF_SYSTEM_POLICY when it
- * exists; else the built-in default. The shim and the sockfix command share
- * this rule, so both always read the same policy. */
+ * exists; else NULL, the built-in default. The shim and the sockfix command
+ * share this rule, so both always read the same policy. */
+const char *sf_policy_locate(const char *env_path);
+
+/* Loads the policy sf_policy_locate names. */
 struct sf_policy *sf_policy_load_default(const char *env_path);
 
 /* config/sockfix.ini as compiled into the program. */

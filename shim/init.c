@@ -141,25 +141,25 @@ static bool sockfix_variables_present(void)
 static bool prepare(void)
 {
     bool env_present = sockfix_variables_present();
-    const char *env = env_present ? secure_getenv("SOCKFIX_CONFIG") : NULL;
-    if (env && *env)
-        preread.path = env;
-    else if (!(access(SF_SYSTEM_POLICY, F_OK) != 0 && errno == ENOENT))
-        preread.path = SF_SYSTEM_POLICY;
+    preread.path = sf_policy_locate(env_present ? secure_getenv("SOCKFIX_CONFIG") : NULL);
     const char *strict = env_present ? secure_getenv("SOCKFIX_STRICT") : NULL;
     bool maybe_strict = strict && *strict;
     if (preread.path) {
         char err[8];
-        char *buf =
-            mmap(NULL, PREREAD_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        long n = buf == MAP_FAILED
-                     ? -1
-                     : sf_policy_read(preread.path, buf, PREREAD_BYTES, err, sizeof err);
-        if (n < 0) { /* unreadable or large: load it whole now, errors and all */
-            if (buf != MAP_FAILED)
+        char *buf = preread.small;
+        long n = sf_policy_read(preread.path, buf, sizeof preread.small, err, sizeof err);
+        if (n == -2) { /* larger than the small buffer */
+            buf = mmap(NULL, PREREAD_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                       0);
+            n = buf == MAP_FAILED
+                    ? -1
+                    : sf_policy_read(preread.path, buf, PREREAD_BYTES, err, sizeof err);
+            if (buf != MAP_FAILED && n < 0)
                 munmap(buf, PREREAD_BYTES);
-            return true;
+            preread.mapped = n >= 0;
         }
+        if (n < 0) /* unreadable or large: load it whole now, errors and all */
+            return true;
         preread.text = buf;
         preread.len = (size_t)n;
         maybe_strict |= memmem(preread.text, preread.len, "strict", 6) != NULL;
@@ -173,6 +173,7 @@ static void initialise(void)
     struct sf_policy *p = parse_policy();
     if (preread.mapped) /* the policy keeps its own copies */
         munmap(preread.text, PREREAD_BYTES);
+    preread.mapped = false;
     preread.text = NULL;
     bool strict;
     apply_environment(p, &strict);
