@@ -30,16 +30,6 @@ static void log_value(struct logbuf *b, const struct sf_option *o, int32_t v)
     }
 }
 
-static void log_event(struct logbuf *b, const struct apply_event *ev)
-{
-    log_begin(b);
-    log_str(b, ev->call);
-    log_str(b, " fd=");
-    log_int(b, ev->fd);
-    log_str(b, " ");
-    log_sockaddr(b, ev->addr, ev->addrlen);
-}
-
 static const char *errno_name(int err)
 {
 #ifdef __GLIBC__
@@ -57,7 +47,7 @@ static void warn_failure(const struct apply_event *ev, const struct sf_option *o
     if (!log_enabled(SF_LOG_WARN))
         return;
     struct logbuf b;
-    log_event(&b, ev);
+    log_begin_event(&b, ev->call, ev->fd, ev->addr, ev->addrlen);
     log_str(&b, ": setsockopt ");
     log_str(&b, o->optlabel);
     log_str(&b, "=");
@@ -74,7 +64,7 @@ static void info_applied(const struct sf_policy *p, const struct apply_event *ev
                          const struct sf_decision *d, uint32_t done)
 {
     struct logbuf b;
-    log_event(&b, ev);
+    log_begin_event(&b, ev->call, ev->fd, ev->addr, ev->addrlen);
     log_str(&b, " rules=");
     uint32_t named[SF_OPT_COUNT] = {0};
     int nnamed = 0;

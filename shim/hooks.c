@@ -22,12 +22,7 @@ static void log_passed_over(const char *call, int fd, const struct sockaddr *sa,
     if (!log_enabled(SF_LOG_DEBUG))
         return;
     struct logbuf b;
-    log_begin(&b);
-    log_str(&b, call);
-    log_str(&b, " fd=");
-    log_int(&b, fd);
-    log_str(&b, " ");
-    log_sockaddr(&b, sa, len);
+    log_begin_event(&b, call, fd, sa, len);
     log_str(&b, ": no rule matches");
     log_end(&b);
 }

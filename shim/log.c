@@ -136,6 +136,17 @@ void log_begin(struct logbuf *b)
     log_str(b, "]: ");
 }
 
+void log_begin_event(struct logbuf *b, const char *call, int fd, const struct sockaddr *sa,
+                     socklen_t len)
+{
+    log_begin(b);
+    log_str(b, call);
+    log_str(b, " fd=");
+    log_int(b, fd);
+    log_str(b, " ");
+    log_sockaddr(b, sa, len);
+}
+
 void log_end(struct logbuf *b)
 {
     int saved = errno;

@@ -26,6 +26,9 @@ void log_uint(struct logbuf *b, uint64_t v);
 void log_int(struct logbuf *b, int64_t v);
 /* "127.0.0.1:80", "[::1]:80"; "?" for a family it does not know. */
 void log_sockaddr(struct logbuf *b, const struct sockaddr *sa, socklen_t len);
+/* Starts a line about one socket call: "sockfix[PID]: CALL fd=N ADDRESS". */
+void log_begin_event(struct logbuf *b, const char *call, int fd, const struct sockaddr *sa,
+                     socklen_t len);
 /* Ends the line and writes it, whatever the level; errno is kept. */
 void log_end(struct logbuf *b);
 
