@@ -38,7 +38,8 @@ trap 'rm -rf "$work"' EXIT
 
 lib=$build/libsockfix.so
 empty=$build/bench/libempty.so
-keepalive_lib=$(dpkg -L libkeepalive0 | grep -m1 '/libkeepalive\.so')
+# No early-exiting reader in a pipe: with pipefail its SIGPIPE would end the script.
+keepalive_lib=$(dpkg -L libkeepalive0 | grep '/libkeepalive\.so$')
 b=$build/bench
 
 printf '[servers]\nmatch.role = server\nreuseaddr = yes\nkeepidle = 60s\nkeepintvl = 10s\nkeepcnt = 6\n' \
@@ -129,7 +130,7 @@ done
 # ---- report ----
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
-glibc=$(ldd --version | head -n 1 | awk '{print $NF}')
+glibc=$(ldd --version | awk 'NR == 1 {print $NF}')
 version=$("$build/sockfix" --version 2>/dev/null || echo "sockfix")
 commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "**missed**"}'; }
