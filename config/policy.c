@@ -39,7 +39,8 @@ struct parse_ctx {
     unsigned match_line[M_COUNT];
     unsigned global_line[G_COUNT];
     struct name_index names;
-    size_t rules_cap, errors_cap;
+    size_t rules_cap;
+    unsigned stopped_at; /* the last line read when too many errors stopped the parser */
     bool oom;
 };
 
@@ -53,14 +54,22 @@ static void *grow(struct parse_ctx *c, void *ptr, size_t n, size_t size)
 
 static void add_error_at(struct sf_policy *p, bool *oom, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+static void append_error(struct sf_policy *p, bool *oom, unsigned line, const char *buf);
 
 static void add_error_at(struct sf_policy *p, bool *oom, unsigned line, const char *fmt, ...)
 {
+    if (p->nerrors >= SF_MAX_ERRORS) /* the parser stops; see read_line */
+        return;
     char buf[ERRLEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    append_error(p, oom, line, buf);
+}
+
+static void append_error(struct sf_policy *p, bool *oom, unsigned line, const char *buf)
+{
     struct sf_error *e = reallocarray(p->errors, p->nerrors + 1, sizeof *e);
     char *msg = strdup(buf);
     if (!e || !msg) {
@@ -282,6 +291,10 @@ static char *read_line(char *str, int num, void *stream)
     check_previous_line(c);
     if (c->pos >= c->end || c->oom)
         return NULL;
+    if (c->p->nerrors >= SF_MAX_ERRORS) {
+        c->stopped_at = c->lineno;
+        return NULL;
+    }
     const char *nl = memchr(c->pos, '\n', (size_t)(c->end - c->pos));
     const char *line_end = nl ? nl : c->end;
     size_t n = (size_t)(line_end - c->pos);
@@ -581,6 +594,16 @@ struct sf_policy *sf_policy_parse(const char *text, size_t len, const char *sour
         }
         p->errors[j] = e;
     }
+    if (c.stopped_at) {
+        char msg[ERRLEN];
+        snprintf(msg, sizeof msg, "too many errors (%d); stopped reading after line %u",
+                 SF_MAX_ERRORS, c.stopped_at);
+        append_error(p, &c.oom, 0, msg);
+        if (c.oom) {
+            sf_policy_free(p);
+            return NULL;
+        }
+    }
     if (p->nerrors == 0) { /* a policy with errors applies no rule at all */
         p->active = calloc(p->nrules ? p->nrules : 1, sizeof *p->active);
         if (!p->active) {
@@ -645,10 +668,12 @@ int sf_policy_select_program(struct sf_policy *p, const char *const *names, size
 
 void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *buf, size_t len)
 {
+    char source[256]; /* a path from the environment may hold control characters */
+    sf_escape(p->source, source, sizeof source);
     if (e->line)
-        snprintf(buf, len, "%s:%u: %s", p->source, e->line, e->message);
+        snprintf(buf, len, "%s:%u: %s", source, e->line, e->message);
     else
-        snprintf(buf, len, "%s: %s", p->source, e->message);
+        snprintf(buf, len, "%s: %s", source, e->message);
 }
 
 void sf_policy_free(struct sf_policy *p)

@@ -30,6 +30,11 @@ struct sf_rule {
     unsigned value_line[SF_OPT_COUNT];
 };
 
+/* Errors kept per policy: a hostile file cannot make the parser allocate
+ * (or the command print) one message per line of a megabyte. Parsing stops
+ * when the limit is reached. */
+#define SF_MAX_ERRORS 100
+
 struct sf_error {
     unsigned line; /* 0: about the file as a whole */
     char *message;

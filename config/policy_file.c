@@ -35,6 +35,27 @@ static long too_large(char *err, size_t errlen, long long size)
     return -1;
 }
 
+int sf_policy_check_owner(const struct stat *st, unsigned euid, char *err, size_t errlen)
+{
+    if (euid != 0)
+        return 0;
+    if (st->st_uid != 0) {
+        snprintf(err, errlen,
+                 "is owned by uid %u; a process running as root only reads a policy owned by root",
+                 (unsigned)st->st_uid);
+        return -1;
+    }
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen,
+                 "is writable by %s (mode %04o); a process running as root refuses it "
+                 "(chmod go-w)",
+                 (st->st_mode & S_IWOTH) ? "others" : "its group",
+                 (unsigned)(st->st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
 long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -51,6 +72,8 @@ long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t e
         snprintf(err, errlen, "%s",
                  S_ISDIR(st.st_mode) ? "is a directory, not a policy file"
                                      : "is not a regular file");
+        r = -1;
+    } else if (sf_policy_check_owner(&st, (unsigned)geteuid(), err, errlen) != 0) {
         r = -1;
     } else if (st.st_size > SF_POLICY_MAX_BYTES) {
         r = too_large(err, errlen, (long long)st.st_size);
@@ -78,7 +101,7 @@ struct sf_policy *sf_policy_load_file(const char *path)
     char *buf = malloc(SF_POLICY_MAX_BYTES + 1);
     if (!buf)
         return NULL;
-    char err[128];
+    char err[192];
     long n = sf_policy_read(path, buf, SF_POLICY_MAX_BYTES + 1, err, sizeof err);
     struct sf_policy *p =
         n < 0 ? sf_policy_failed(path, err) : sf_policy_parse(buf, (size_t)n, path);

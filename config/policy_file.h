@@ -11,8 +11,18 @@
 
 #define SF_BUILTIN_SOURCE "(built-in default)"
 
+struct stat;
+
+/* Whether a process with effective user euid may trust a file with this
+ * status, like sshd's StrictModes: a process running as root refuses a
+ * policy that is writable by group or others or owned by a user other than
+ * root, since whoever can write it controls the sockets of a root service.
+ * Returns 0, or -1 with the reason in err. Other users are not checked. */
+int sf_policy_check_owner(const struct stat *st, unsigned euid, char *err, size_t errlen);
+
 /* Reads a policy file into buf without allocating: the file is opened
- * non-blocking and must be a regular file of at most SF_POLICY_MAX_BYTES.
+ * non-blocking and must be a regular file of at most SF_POLICY_MAX_BYTES that passes
+ * sf_policy_check_owner for this process.
  * Returns its length; -1 with the reason in err ("No such file or
  * directory", "is not a regular file", ...); or -2 when it does not fit
  * in cap - 1 bytes (one byte is kept to tell the end of the file). */

@@ -5,9 +5,33 @@
 #include <string.h>
 #include <strings.h>
 
-char *sf_quote(const char *s, char *buf, size_t len)
+/* Appends s escaped to buf[*o..], keeping `keep` bytes free for the caller's
+ * ending; "..." when it is cut. */
+static void escape_into(const char *s, char *buf, size_t len, size_t *o, size_t keep,
+                        bool escape_quotes)
 {
     static const char hex[] = "0123456789abcdef";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool plain = *p >= 0x20 && *p < 0x7f && (!escape_quotes || (*p != '"' && *p != '\\'));
+        size_t need = plain ? 1 : 4;
+        if (*o + need + 3 + keep > len) { /* room for "..." and the ending */
+            memcpy(buf + *o, "...", 3);
+            *o += 3;
+            return;
+        }
+        if (plain) {
+            buf[(*o)++] = (char)*p;
+        } else {
+            buf[(*o)++] = '\\';
+            buf[(*o)++] = 'x';
+            buf[(*o)++] = hex[*p >> 4];
+            buf[(*o)++] = hex[*p & 15];
+        }
+    }
+}
+
+char *sf_quote(const char *s, char *buf, size_t len)
+{
     size_t o = 0;
     if (len < 8) {
         if (len)
@@ -15,24 +39,21 @@ char *sf_quote(const char *s, char *buf, size_t len)
         return buf;
     }
     buf[o++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        bool plain = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
-        size_t need = plain ? 1 : 4;
-        if (o + need + 5 > len) { /* room for `..."` and NUL */
-            memcpy(buf + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (plain) {
-            buf[o++] = (char)*p;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[*p >> 4];
-            buf[o++] = hex[*p & 15];
-        }
-    }
+    escape_into(s, buf, len, &o, 2, true); /* `"` and NUL */
     buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}
+
+char *sf_escape(const char *s, char *buf, size_t len)
+{
+    size_t o = 0;
+    if (len < 8) {
+        if (len)
+            buf[0] = '\0';
+        return buf;
+    }
+    escape_into(s, buf, len, &o, 1, false);
     buf[o] = '\0';
     return buf;
 }

@@ -13,6 +13,11 @@
  * escaped as \xNN, cut with "..." when it does not fit. Returns buf. */
 char *sf_quote(const char *s, char *buf, size_t len);
 
+/* The same without the quotes, for names such as file paths: control and
+ * non-ASCII bytes as \xNN, so no message can carry terminal control
+ * sequences. Returns buf. */
+char *sf_escape(const char *s, char *buf, size_t len);
+
 /* Each returns 0 and stores the value, or -1 with a message in err. */
 int sf_parse_bool(const char *s, bool *out, char *err, size_t errlen);
 int sf_parse_uint(const char *s, uint64_t max, uint64_t *out);

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static _Atomic int current_level = SF_LOG_WARN;
@@ -29,9 +30,22 @@ static void put(struct logbuf *b, const char *s, size_t n)
     b->len += n;
 }
 
+/* Control characters (from a path, a program name) go out as \xNN: a log
+ * line can never move a terminal's cursor or forge a second line. */
 void log_str(struct logbuf *b, const char *s)
 {
-    put(b, s, strlen(s));
+    static const char hex[] = "0123456789abcdef";
+    for (;;) {
+        size_t n = 0;
+        while ((unsigned char)s[n] >= 0x20 && s[n] != 0x7f)
+            n++;
+        put(b, s, n);
+        if (!s[n])
+            return;
+        char esc[4] = {'\\', 'x', hex[(unsigned char)s[n] >> 4], hex[s[n] & 15]};
+        put(b, esc, sizeof esc);
+        s += n + 1;
+    }
 }
 
 void log_uint(struct logbuf *b, uint64_t v)
@@ -147,9 +161,29 @@ void log_begin_event(struct logbuf *b, const char *call, int fd, const struct so
     log_sockaddr(b, sa, len);
 }
 
+/* Daemons close stderr; descriptor 2 may then be a client's connection,
+ * and a log line written there would corrupt the program's protocol. */
+static bool stderr_is_safe(void)
+{
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    if (!S_ISSOCK(st.st_mode))
+        return true;
+    int domain = -1;
+    socklen_t len = sizeof domain;
+    if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+        return false;
+    return domain == AF_UNIX || domain == AF_NETLINK; /* journald's stream is a UNIX socket */
+}
+
 void log_end(struct logbuf *b)
 {
     int saved = errno;
+    if (!stderr_is_safe()) {
+        errno = saved;
+        return;
+    }
     b->text[b->len++] = '\n';
     const char *p = b->text;
     size_t left = b->len;

@@ -285,6 +285,61 @@ Test(policy, hostile_bytes)
                   "2m or 1h)\n");
 }
 
+Test(policy, numbers_zero_negative_and_past_64_bits)
+{
+    expect_errors("[r]\n"
+                  "keepidle = 18446744073709551616\n"
+                  "keepcnt = -1\n"
+                  "keepintvl = 0\n"
+                  "backlog = 99999999999999999999999999\n"
+                  "user_timeout = -5s\n"
+                  "match.port = 0, 65536\n",
+                  "t.ini:2: keepidle: \"18446744073709551616\" is out of range (1s..32767s)\n"
+                  "t.ini:3: keepcnt: \"-1\" is not a whole number\n"
+                  "t.ini:4: keepintvl: \"0\" is out of range (1s..32767s)\n"
+                  "t.ini:5: backlog: \"99999999999999999999999999\" is out of range (1..65535)\n"
+                  "t.ini:6: user_timeout: \"-5s\" is not a duration (use 45, 45s, 500ms, 2m or "
+                  "1h)\n"
+                  "t.ini:7: match.port: \"0\" is out of range (1..65535)\n");
+}
+
+Test(policy, too_many_errors_stop_the_parser)
+{
+    /* A megabyte of bad lines must not become a million messages. */
+    size_t n = 200000;
+    char *text = malloc(n * 2 + 8), *w = text;
+    w += sprintf(w, "[r]\n");
+    for (size_t i = 0; i < n; i++)
+        w += sprintf(w, "x\n");
+    struct sf_policy *p = sf_policy_parse(text, (size_t)(w - text), "t.ini");
+    cr_assert_eq(p->nerrors, SF_MAX_ERRORS + 1);
+    char line[256];
+    sf_error_format(p, &p->errors[0], line, sizeof line);
+    cr_expect_str_eq(line, "t.ini:2: expected \"key = value\" or \"[section]\"");
+    sf_error_format(p, &p->errors[SF_MAX_ERRORS - 1], line, sizeof line);
+    cr_expect_str_eq(line, "t.ini:101: expected \"key = value\" or \"[section]\"");
+    sf_error_format(p, &p->errors[SF_MAX_ERRORS], line, sizeof line);
+    cr_expect_str_eq(line, "t.ini: too many errors (100); stopped reading after line 101");
+    sf_policy_free(p);
+    free(text);
+
+    /* 100 errors exactly: no note. */
+    char exact[1024] = "[r]\n";
+    for (int i = 0; i < SF_MAX_ERRORS; i++)
+        strcat(exact, "x\n");
+    p = parse(exact);
+    cr_expect_eq(p->nerrors, SF_MAX_ERRORS);
+    sf_policy_free(p);
+}
+
+Test(policy, the_file_name_in_messages_is_escaped)
+{
+    struct sf_policy *p = sf_policy_parse("x\n", 2, "/tmp/\x1b]0;owned\x07.ini");
+    cr_expect_str_eq(errors_of(p), "/tmp/\\x1b]0;owned\\x07.ini:1: expected \"key = value\" or "
+                                   "\"[section]\"\n");
+    sf_policy_free(p);
+}
+
 Test(policy, many_sections_load_quickly_enough_to_finish)
 {
     /* 100 000 sections: duplicate detection must not be quadratic. */
@@ -412,6 +467,83 @@ Test(policy_file, errors_carry_the_file_name)
     struct sf_policy *p = sf_policy_load_file(path);
     char want[160];
     snprintf(want, sizeof want, "%s:2: keepcnt: \"0\" is out of range (1..127)\n", path);
+    cr_expect_str_eq(errors_of(p), want);
+    sf_policy_free(p);
+    unlink(path);
+}
+
+Test(policy_file, root_trusts_only_root_owned_files_nobody_else_can_write)
+{
+    char err[192];
+    struct stat st = {.st_mode = S_IFREG | 0644, .st_uid = 0};
+    cr_expect_eq(sf_policy_check_owner(&st, 0, err, sizeof err), 0);
+    st.st_mode = S_IFREG | 0600;
+    cr_expect_eq(sf_policy_check_owner(&st, 0, err, sizeof err), 0);
+    st.st_mode = S_IFREG | 0664;
+    cr_expect_eq(sf_policy_check_owner(&st, 0, err, sizeof err), -1);
+    cr_expect_str_eq(err, "is writable by its group (mode 0664); a process running as root "
+                          "refuses it (chmod go-w)");
+    st.st_mode = S_IFREG | 0646;
+    cr_expect_eq(sf_policy_check_owner(&st, 0, err, sizeof err), -1);
+    cr_expect_str_eq(err, "is writable by others (mode 0646); a process running as root "
+                          "refuses it (chmod go-w)");
+    st.st_mode = S_IFREG | 0644;
+    st.st_uid = 1000;
+    cr_expect_eq(sf_policy_check_owner(&st, 0, err, sizeof err), -1);
+    cr_expect_str_eq(err, "is owned by uid 1000; a process running as root only reads a "
+                          "policy owned by root");
+    /* Another user's process reads what it can read. */
+    st.st_mode = S_IFREG | 0666;
+    cr_expect_eq(sf_policy_check_owner(&st, 1000, err, sizeof err), 0);
+    cr_expect_eq(sf_policy_check_owner(&st, 1001, err, sizeof err), 0);
+}
+
+Test(policy_file, a_root_process_refuses_a_writable_file)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root: the check applies to processes running as root");
+    char path[64];
+    temp_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    fputs("[r]\nkeepcnt = 3\n", f);
+    fclose(f);
+    cr_assert(chmod(path, 0666) == 0);
+    struct sf_policy *p = sf_policy_load_file(path);
+    char want[256];
+    snprintf(want, sizeof want,
+             "%s: is writable by others (mode 0666); a process running as root refuses it "
+             "(chmod go-w)\n",
+             path);
+    cr_expect_str_eq(errors_of(p), want);
+    cr_expect_eq(p->nrules, 0);
+    sf_policy_free(p);
+    cr_assert(chmod(path, 0644) == 0 && chown(path, 65534, 65534) == 0);
+    p = sf_policy_load_file(path);
+    snprintf(want, sizeof want,
+             "%s: is owned by uid 65534; a process running as root only reads a policy owned "
+             "by root\n",
+             path);
+    cr_expect_str_eq(errors_of(p), want);
+    sf_policy_free(p);
+    cr_assert(chown(path, 0, 0) == 0);
+    p = sf_policy_load_file(path);
+    cr_expect_str_eq(errors_of(p), "");
+    cr_expect_eq(p->nrules, 1);
+    sf_policy_free(p);
+    unlink(path);
+}
+
+Test(policy_file, a_million_sections_are_refused_by_size)
+{
+    char path[64];
+    temp_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 1000000; i++)
+        fprintf(f, "[s%d]\n", i);
+    fclose(f);
+    struct sf_policy *p = sf_policy_load_file(path);
+    char want[160];
+    snprintf(want, sizeof want, "%s: is too large (9888890 bytes; at most 1048576)\n", path);
     cr_expect_str_eq(errors_of(p), want);
     sf_policy_free(p);
     unlink(path);

@@ -105,6 +105,17 @@ Test(values, quoting_escapes_control_and_non_ascii_bytes)
     cr_expect_eq(strlen(small), 15);
 }
 
+Test(values, escaping_names_without_quotes)
+{
+    char q[64];
+    cr_expect_str_eq(sf_escape("/etc/sockfix/a b.ini", q, sizeof q), "/etc/sockfix/a b.ini");
+    cr_expect_str_eq(sf_escape("/tmp/\x1b[31m\n\x7f\xff", q, sizeof q),
+                     "/tmp/\\x1b[31m\\x0a\\x7f\\xff");
+    char small[12];
+    cr_expect_str_eq(sf_escape("abcdefghijklmnop", small, sizeof small), "abcdefgh...");
+    cr_expect_eq(strlen(small), 11);
+}
+
 Test(values, option_table_rows)
 {
     cr_assert_null(sf_option_by_key("keepidel"));
