@@ -52,6 +52,7 @@ request() {
     exec 3<>"/dev/tcp/127.0.0.1/$1"
     echo "hi" >&3
     read -r reply <&3
+    cat <&3 >/dev/null # until the server's FIN: closing earlier would put TIME_WAIT here
     exec 3<&-
     echo "client got: $reply"
 }

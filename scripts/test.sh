@@ -1,13 +1,43 @@
 #!/usr/bin/env bash
-# Build sockfix with warnings as errors and run every test through ctest.
+# Build sockfix with warnings as errors and run every test through ctest:
+#   1. the ordinary build (build/): every test;
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/):
+#      the unit tests, the fuzz corpus and the shim's integration tests with
+#      the instrumented library preloaded behind libasan;
+#   3. a ThreadSanitizer build (build-tsan/): the threaded tests.
+# scripts/test.sh --fast runs the first only; other arguments go to ctest.
 # Installs what a fresh Debian 12 machine lacks (apt-get, when run as root).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${SOCKFIX_BUILD_DIR:-$here/build}
+fast=no
+if [ "${1:-}" = "--fast" ]; then
+    fast=yes
+    shift
+fi
 
 "$here/scripts/deps.sh"
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKFIX_WERROR=ON
-cmake --build "$build" -j "$(nproc)"
-cd "$build"
-ctest --output-on-failure -j "$(nproc)" "$@"
+configure_and_build() { # DIR CMAKE-ARGS...
+    local dir=$1
+    shift
+    cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKFIX_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j "$(nproc)"
+}
+
+configure_and_build "$build"
+(cd "$build" && ctest --output-on-failure -j "$(nproc)" "$@")
+[ "$fast" = yes ] && exit 0
+
+# The CLI and packaging tests exec the shim from programs that are not
+# instrumented (cmake, dpkg, shells); they run in the ordinary build only.
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
+configure_and_build "$build-asan" -DSOCKFIX_SANITIZE=address,undefined
+(cd "$build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j "$(nproc)" -E 'integration_(cli|install)' "$@")
+
+echo "== ThreadSanitizer"
+configure_and_build "$build-tsan" -DSOCKFIX_SANITIZE=thread
+(cd "$build-tsan" && TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+    ctest --output-on-failure -R tsan_threads "$@")

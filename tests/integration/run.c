@@ -89,7 +89,7 @@ void run_probe(const struct run_opts *o, const char *const *args, struct run_res
     char preload[512], config[512], log[64];
     env[n++] = "PATH=/usr/bin:/bin";
     if (!o->bare) {
-        snprintf(preload, sizeof preload, "LD_PRELOAD=%s", SOCKFIX_LIB);
+        snprintf(preload, sizeof preload, "LD_PRELOAD=%s", SHIM_PRELOAD);
         env[n++] = preload;
     }
     char *policy_path = NULL, policy_buf[64];
@@ -125,7 +125,7 @@ void start_held(bool preload, const char *policy_path, const char *family, struc
     char *env[4] = {"PATH=/usr/bin:/bin", NULL, NULL, NULL};
     int n = 1;
     if (preload) {
-        snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s", SOCKFIX_LIB);
+        snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s", SHIM_PRELOAD);
         env[n++] = env_preload;
     }
     if (policy_path) {

@@ -6,6 +6,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* LD_PRELOAD's value for the shim: the sanitizer runtime comes first in
+ * sanitizer builds (SANITIZER_PRELOAD is "" otherwise). */
+#define SHIM_PRELOAD SANITIZER_PRELOAD SOCKFIX_LIB
+
 struct run_opts {
     const char *policy;      /* text written to a temporary policy file */
     const char *config_path; /* SOCKFIX_CONFIG as given (instead of policy) */
