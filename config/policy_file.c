@@ -49,8 +49,7 @@ int sf_policy_check_owner(const struct stat *st, unsigned euid, char *err, size_
         snprintf(err, errlen,
                  "is writable by %s (mode %04o); a process running as root refuses it "
                  "(chmod go-w)",
-                 (st->st_mode & S_IWOTH) ? "others" : "its group",
-                 (unsigned)(st->st_mode & 07777));
+                 (st->st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st->st_mode & 07777));
         return -1;
     }
     return 0;

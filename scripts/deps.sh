@@ -4,7 +4,7 @@
 set -euo pipefail
 
 sockfix_packages=(build-essential cmake pkg-config libinih-dev libcriterion-dev
-    python3 busybox iproute2 "$@")
+    python3 busybox iproute2 strace "$@")
 
 missing=()
 for p in "${sockfix_packages[@]}"; do

@@ -123,8 +123,8 @@ static void *load_thread(void *arg)
     for (int i = 0; i < load.per_thread; i++) {
         struct sockaddr_in addr = loopback(load.port);
         int c = socket(AF_INET, i % 2 ? SOCK_STREAM : SOCK_STREAM | SOCK_NONBLOCK, 0);
-        if (c < 0 || (connect(c, (struct sockaddr *)&addr, sizeof addr) != 0 &&
-                      errno != EINPROGRESS)) {
+        if (c < 0 ||
+            (connect(c, (struct sockaddr *)&addr, sizeof addr) != 0 && errno != EINPROGRESS)) {
             atomic_fetch_add(&load.failed, 1);
             if (c >= 0)
                 close(c);

@@ -30,8 +30,7 @@ static void torture(const char *policy, const char *log, const char *const *args
     char config[128], loglevel[64];
     snprintf(config, sizeof config, "SOCKFIX_CONFIG=%s", policy);
     snprintf(loglevel, sizeof loglevel, "SOCKFIX_LOG=%s", log ? log : "warn");
-    const char *env[] = {"PATH=/usr/bin:/bin", "LD_PRELOAD=" SHIM_PRELOAD, config, loglevel,
-                         NULL};
+    const char *env[] = {"PATH=/usr/bin:/bin", "LD_PRELOAD=" SHIM_PRELOAD, config, loglevel, NULL};
     const char *argv[16] = {TORTURE};
     for (int i = 0; args[i] && i < 14; i++)
         argv[i + 1] = args[i];
