@@ -17,8 +17,8 @@
 enum match_key { M_PROGRAM, M_PORT, M_ROLE, M_FAMILY, M_TYPE, M_COUNT };
 static const char *const match_keys[M_COUNT] = {"match.program", "match.port", "match.role",
                                                 "match.family", "match.type"};
-enum global_key { G_LOG, G_STRICT, G_COUNT };
-static const char *const global_keys[G_COUNT] = {"log", "strict"};
+enum global_key { G_LOG, G_STRICT, G_PRECEDENCE, G_COUNT };
+static const char *const global_keys[G_COUNT] = {"log", "strict", "precedence"};
 
 struct name_index { /* open addressing, for duplicate sections in O(1) */
     size_t *slot;   /* rule index + 1; 0 = empty */
@@ -360,6 +360,14 @@ static void global_key(struct parse_ctx *c, const char *name, const char *value)
             }
             c->p->log_level = (enum sf_log_level)level;
             c->p->log_set = true;
+        } else if (k == G_PRECEDENCE) {
+            int prec = sf_precedence_parse(value);
+            if (prec < 0) {
+                ERROR(c, c->lineno, "precedence: %s is not one of program, policy",
+                      sf_quote(value, q, sizeof q));
+                return;
+            }
+            c->p->precedence = (enum sf_precedence)prec;
         } else {
             bool b;
             if (sf_parse_bool(value, &b, err, sizeof err) != 0) {
@@ -706,6 +714,13 @@ int sf_log_level_parse(const char *s)
         if (strcmp(s, level_names[i]) == 0)
             return i;
     return -1;
+}
+
+int sf_precedence_parse(const char *s)
+{
+    return strcmp(s, "program") == 0  ? SF_PRECEDENCE_PROGRAM
+           : strcmp(s, "policy") == 0 ? SF_PRECEDENCE_POLICY
+                                      : -1;
 }
 
 const char *sf_log_level_name(enum sf_log_level level)

@@ -12,6 +12,11 @@
 
 enum sf_log_level { SF_LOG_OFF, SF_LOG_ERROR, SF_LOG_WARN, SF_LOG_INFO, SF_LOG_DEBUG };
 
+/* Who wins when the program sets an option the policy also sets:
+ * program (default): sockfix only fills in what the program left alone;
+ * policy: the policy's value, also over the program's later setsockopt. */
+enum sf_precedence { SF_PRECEDENCE_PROGRAM, SF_PRECEDENCE_POLICY };
+
 struct sf_port_range {
     uint16_t lo, hi;
 };
@@ -45,6 +50,7 @@ struct sf_policy {
     enum sf_log_level log_level;
     bool log_set;
     bool strict;
+    enum sf_precedence precedence;
     struct sf_rule *rules;
     size_t nrules;
     size_t *active; /* indices of the rules that can match this program */
@@ -76,5 +82,8 @@ void sf_policy_free(struct sf_policy *p);
 /* Parses "off".."debug"; -1 when unknown. */
 int sf_log_level_parse(const char *s);
 const char *sf_log_level_name(enum sf_log_level level);
+
+/* Parses "program" or "policy"; -1 otherwise. */
+int sf_precedence_parse(const char *s);
 
 #endif

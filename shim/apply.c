@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "real.h"
 
 /* Timers go in before SO_KEEPALIVE arms the keepalive timer. */
 static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
@@ -61,7 +62,7 @@ static void warn_failure(const struct apply_event *ev, const struct sf_option *o
 }
 
 static void info_applied(const struct sf_policy *p, const struct apply_event *ev,
-                         const struct sf_decision *d, uint32_t done)
+                         const struct sf_decision *d, uint32_t done, uint32_t kept)
 {
     struct logbuf b;
     log_begin_event(&b, ev->call, ev->fd, ev->addr, ev->addrlen);
@@ -69,7 +70,7 @@ static void info_applied(const struct sf_policy *p, const struct apply_event *ev
     uint32_t named[SF_OPT_COUNT] = {0};
     int nnamed = 0;
     for (int i = 0; i < SF_OPT_COUNT; i++) {
-        if (!(done & SF_OPT_BIT(i)) || d->rule[i] == SF_RULE_IMPLIED)
+        if (!((done | kept) & SF_OPT_BIT(i)) || d->rule[i] == SF_RULE_IMPLIED)
             continue;
         bool seen = false;
         for (int k = 0; k < nnamed; k++)
@@ -90,28 +91,42 @@ static void info_applied(const struct sf_policy *p, const struct apply_event *ev
         log_str(&b, "=");
         log_value(&b, &sf_options[i], d->value[i]);
     }
+    if (kept) {
+        log_str(&b, done ? "; " : " ");
+        log_str(&b, "left as the program set them:");
+        for (int i = 0; i < SF_OPT_COUNT; i++) {
+            if (kept & SF_OPT_BIT(i)) {
+                log_str(&b, " ");
+                log_str(&b, sf_options[i].key);
+            }
+        }
+    }
     log_end(&b);
 }
 
 void apply_decision(const struct sf_policy *p, const struct apply_event *ev,
-                    const struct sf_decision *d, unsigned phases)
+                    const struct sf_decision *d, unsigned phases, uint32_t keep)
 {
-    uint32_t done = 0;
+    uint32_t done = 0, kept = 0;
     for (int k = 0; k < SF_OPT_COUNT; k++) {
         enum sf_opt_id id = apply_order[k];
         const struct sf_option *o = &sf_options[id];
         if (!(d->set & SF_OPT_BIT(id)) || !(o->phase & phases))
             continue;
+        if (keep & SF_OPT_BIT(id)) {
+            kept |= SF_OPT_BIT(id);
+            continue;
+        }
         if (o->phase == SF_PHASE_LISTEN_ARG) { /* the caller passes it to listen */
             done |= SF_OPT_BIT(id);
             continue;
         }
         int v = d->value[id];
-        if (setsockopt(ev->fd, o->level, o->optname, &v, sizeof v) != 0)
+        if (real_setsockopt(ev->fd, o->level, o->optname, &v, sizeof v) != 0)
             warn_failure(ev, o, v, errno);
         else
             done |= SF_OPT_BIT(id);
     }
-    if (done && log_enabled(SF_LOG_INFO))
-        info_applied(p, ev, d, done);
+    if ((done || kept) && log_enabled(SF_LOG_INFO))
+        info_applied(p, ev, d, done, kept);
 }

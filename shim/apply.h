@@ -13,10 +13,12 @@ struct apply_event {
     socklen_t addrlen;
 };
 
-/* Sets the options of d that belong to one of phases on ev->fd. Each failed
+/* Sets the options of d that belong to one of phases on ev->fd, but those in
+ * keep (set by the program itself, precedence = program). Each failed
  * setsockopt is logged at warn with the option and errno; at info one line
- * tells what was set and by which rules. errno may change. */
+ * tells what was set, by which rules, and what was left to the program.
+ * errno may change. */
 void apply_decision(const struct sf_policy *p, const struct apply_event *ev,
-                    const struct sf_decision *d, unsigned phases);
+                    const struct sf_decision *d, unsigned phases, uint32_t keep);
 
 #endif

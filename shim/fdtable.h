@@ -1,8 +1,10 @@
 /* What the shim remembers per file descriptor: the socket's kind, recorded
- * when the hooks see it created, and whether the shim already configured it.
- * One byte per fd in a fixed table, mapped at the first socket: no lock, no
- * malloc, async-signal-safe.
- * Descriptors past the table are simply not remembered: the shim then asks
+ * when the hooks see it created, whether the shim already configured it,
+ * and which options the program set itself (for precedence = program).
+ * Fixed tables, each mapped when first needed: no lock, no malloc,
+ * async-signal-safe. The descriptor hooks (hooks_fd.c) keep them right when
+ * descriptors are closed or duplicated.
+ * Descriptors past the tables are simply not remembered: the shim then asks
  * the kernel, and an accepted socket gets the policy per connection. */
 #ifndef SOCKFIX_SHIM_FDTABLE_H
 #define SOCKFIX_SHIM_FDTABLE_H
@@ -22,10 +24,23 @@ enum {
     FD_FAMILY_MASK = FD_FAMILY_INET | FD_FAMILY_INET6,
     FD_LISTENER_DONE = 1 << 4, /* listen decided; accepted sockets inherit */
     FD_CLIENT_DONE = 1 << 5,   /* connect decided */
+    FD_ACCEPTED = 1 << 6,      /* returned by accept: a server connection */
 };
 
 uint8_t fdtab_get(int fd);
+/* Sets the kind byte and forgets what the program set on an earlier
+ * descriptor of that number. */
 void fdtab_set(int fd, uint8_t v);
 void fdtab_add(int fd, uint8_t bits);
+
+/* SF_OPT_BIT set of the options the program itself set on fd. */
+uint32_t fdtab_program_options(int fd);
+void fdtab_add_program_options(int fd, uint32_t bits);
+void fdtab_set_program_options(int fd, uint32_t bits);
+
+/* The descriptor is gone (close), or now names what `from` names (dup). */
+void fdtab_forget(int fd);
+void fdtab_forget_range(unsigned lo, unsigned hi);
+void fdtab_copy(int from, int to);
 
 #endif

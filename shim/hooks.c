@@ -27,15 +27,23 @@ static void log_passed_over(const char *call, int fd, const struct sockaddr *sa,
     log_end(&b);
 }
 
+/* The options sockfix leaves alone on fd: with precedence = program, those
+ * the program set itself. */
+static uint32_t program_keeps(const struct sf_policy *p, int fd)
+{
+    return p->precedence == SF_PRECEDENCE_PROGRAM ? fdtab_program_options(fd) : 0;
+}
+
 /* Decides for ev and applies the phases; false when no rule matched. */
 static bool decide_and_apply(const struct sf_policy *p, struct sf_event *ev,
-                             const struct apply_event *act, unsigned phases, struct sf_decision *d)
+                             const struct apply_event *act, unsigned phases, uint32_t keep,
+                             struct sf_decision *d)
 {
     if (sf_decide(p, ev, d) == 0 || d->set == 0) {
         log_passed_over(act->call, act->fd, act->addr, act->addrlen);
         return false;
     }
-    apply_decision(p, act, d, phases);
+    apply_decision(p, act, d, phases, keep);
     return true;
 }
 
@@ -58,7 +66,7 @@ static void on_bind(int fd, const struct sockaddr *addr, socklen_t len)
         return;
     struct apply_event act = {"bind", fd, addr, len};
     struct sf_decision d;
-    decide_and_apply(p, &ev, &act, SF_PHASE_BIND, &d);
+    decide_and_apply(p, &ev, &act, SF_PHASE_BIND, program_keeps(p, fd), &d);
 }
 
 int sf_hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -82,7 +90,8 @@ static int on_listen(int fd, int backlog)
         return backlog;
     struct apply_event act = {"listen", fd, (struct sockaddr *)&ss, len};
     struct sf_decision d;
-    bool matched = decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION | SF_PHASE_LISTEN_ARG, &d);
+    bool matched = decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION | SF_PHASE_LISTEN_ARG,
+                                    program_keeps(p, fd), &d);
     /* Accepted sockets inherit what the listener carries: nothing to do per
      * connection, whether or not a rule matched. */
     fdtab_add(fd, FD_LISTENER_DONE);
@@ -99,17 +108,28 @@ int sf_hook_listen(int fd, int backlog)
     return real_listen(fd, b);
 }
 
+/* Options the kernel copies from a listener to the sockets it accepts. */
+static uint32_t inherited_options(void)
+{
+    uint32_t m = 0;
+    for (int i = 0; i < SF_OPT_COUNT; i++)
+        if (sf_options[i].inherited)
+            m |= SF_OPT_BIT(i);
+    return m;
+}
+
 static void on_accept(int lfd, int fd)
 {
     uint8_t lkind = fdtab_get(lfd);
     if (lkind & FD_LISTENER_DONE) {
-        fdtab_set(fd, lkind & (FD_KIND_MASK | FD_FAMILY_MASK));
+        fdtab_set(fd, (lkind & (FD_KIND_MASK | FD_FAMILY_MASK)) | FD_ACCEPTED);
         return;
     }
     /* A listener the shim never saw listen (inherited, socket activation):
-     * the policy goes on each accepted socket. */
+     * the policy goes on each accepted socket, but for what the program set
+     * on the listener and the socket inherited. */
     lkind = facts_socket_kind(lfd);
-    fdtab_set(fd, lkind & (FD_KIND_MASK | FD_FAMILY_MASK));
+    fdtab_set(fd, (lkind & (FD_KIND_MASK | FD_FAMILY_MASK)) | FD_ACCEPTED);
     const struct sf_policy *p = shim_policy();
     struct sf_event ev = {.role = SF_ROLE_SERVER};
     struct sockaddr_storage ss;
@@ -119,7 +139,8 @@ static void on_accept(int lfd, int fd)
         return;
     struct apply_event act = {"accept", fd, (struct sockaddr *)&ss, len};
     struct sf_decision d;
-    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, &d);
+    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, program_keeps(p, lfd) & inherited_options(),
+                     &d);
 }
 
 static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
@@ -153,7 +174,7 @@ static void on_connect(int fd, const struct sockaddr *addr, socklen_t len)
         return;
     struct apply_event act = {"connect", fd, addr, len};
     struct sf_decision d;
-    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, &d);
+    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, program_keeps(p, fd), &d);
     fdtab_add(fd, FD_CLIENT_DONE);
 }
 
@@ -165,9 +186,84 @@ int sf_hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
     return real_connect(fd, addr, len);
 }
 
+/* ---- the program's own setsockopt ---- */
+
+/* The option of the table a setsockopt names, or -1. */
+static int option_id(int level, int name)
+{
+    for (int i = 0; i < SF_OPT_COUNT; i++)
+        if (sf_options[i].level == level && sf_options[i].optname == name && level != 0)
+            return i;
+    return -1;
+}
+
+/* With precedence = policy: the policy's value of option id for a socket
+ * whose role is settled (a listener, an accepted or a connected socket). A
+ * socket still on its way there gets the policy at its hook point anyway. */
+static bool policy_value(const struct sf_policy *p, int fd, int id, int program_value,
+                         int32_t *value)
+{
+    if (sf_options[id].phase != SF_PHASE_CONNECTION)
+        return false;
+    uint8_t kind = fdtab_get(fd);
+    struct sf_event ev = {.role = kind & FD_CLIENT_DONE ? SF_ROLE_CLIENT : SF_ROLE_SERVER};
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (!(kind & (FD_LISTENER_DONE | FD_ACCEPTED | FD_CLIENT_DONE)) || !facts_type(kind, &ev))
+        return false;
+    if (ev.role == SF_ROLE_CLIENT) {
+        if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+            !facts_addr(kind, (struct sockaddr *)&ss, len, &ev))
+            return false;
+    } else if (!facts_local(fd, kind, &ss, &len, &ev)) {
+        return false;
+    }
+    struct sf_decision d;
+    if (sf_decide(p, &ev, &d) == 0 || !(d.set & SF_OPT_BIT(id)))
+        return false;
+    *value = d.value[id];
+    if (log_enabled(SF_LOG_INFO)) {
+        struct logbuf b;
+        log_begin_event(&b, "setsockopt", fd, (struct sockaddr *)&ss, len);
+        log_str(&b, ": the program's ");
+        log_str(&b, sf_options[id].optlabel);
+        log_str(&b, "=");
+        log_int(&b, program_value);
+        log_str(&b, " replaced by the policy's ");
+        log_int(&b, *value);
+        log_str(&b, " (rule ");
+        log_str(&b, d.rule[id] == SF_RULE_IMPLIED ? "implied" : p->rules[d.rule[id]].name);
+        log_str(&b, ", precedence = policy)");
+        log_end(&b);
+    }
+    return true;
+}
+
+int sf_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    int id = option_id(level, name);
+    if (id < 0 || !val || len < (socklen_t)sizeof(int))
+        return real_setsockopt(fd, level, name, val, len);
+    int saved = errno;
+    const struct sf_policy *p = shim_policy();
+    int32_t forced;
+    bool replace = p && p->precedence == SF_PRECEDENCE_POLICY &&
+                   policy_value(p, fd, id, *(const int *)val, &forced);
+    errno = saved;
+    int r = replace ? real_setsockopt(fd, level, name, &forced, sizeof forced)
+                    : real_setsockopt(fd, level, name, val, len);
+    if (r == 0 && !replace) {
+        saved = errno;
+        fdtab_add_program_options(fd, SF_OPT_BIT(id));
+        errno = saved;
+    }
+    return r;
+}
+
 EXPORT_AS(socket, sf_hook_socket);
 EXPORT_AS(bind, sf_hook_bind);
 EXPORT_AS(listen, sf_hook_listen);
 EXPORT_AS(accept, sf_hook_accept);
 EXPORT_AS(accept4, sf_hook_accept4);
 EXPORT_AS(connect, sf_hook_connect);
+EXPORT_AS(setsockopt, sf_hook_setsockopt);

@@ -6,14 +6,34 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum real_id { R_SOCKET, R_BIND, R_LISTEN, R_ACCEPT, R_ACCEPT4, R_CONNECT, R_COUNT };
+enum real_id {
+    R_SOCKET,
+    R_BIND,
+    R_LISTEN,
+    R_ACCEPT,
+    R_ACCEPT4,
+    R_CONNECT,
+    R_SETSOCKOPT,
+    R_CLOSE,
+    R_DUP,
+    R_DUP2,
+    R_DUP3,
+    R_FCNTL,
+    R_FCNTL64,
+    R_CLOSE_RANGE,
+    R_COUNT
+};
 
-static const char *const real_names[R_COUNT] = {"socket", "bind",    "listen",
-                                                "accept", "accept4", "connect"};
+static const char *const real_names[R_COUNT] = {
+    "socket", "bind", "listen", "accept", "accept4", "connect", "setsockopt",
+    "close",  "dup",  "dup2",   "dup3",   "fcntl",   "fcntl64", "close_range"};
 
-static void *const own_hooks[R_COUNT] = {(void *)sf_hook_socket,  (void *)sf_hook_bind,
-                                         (void *)sf_hook_listen,  (void *)sf_hook_accept,
-                                         (void *)sf_hook_accept4, (void *)sf_hook_connect};
+static void *const own_hooks[R_COUNT] = {
+    (void *)sf_hook_socket,     (void *)sf_hook_bind,       (void *)sf_hook_listen,
+    (void *)sf_hook_accept,     (void *)sf_hook_accept4,    (void *)sf_hook_connect,
+    (void *)sf_hook_setsockopt, (void *)sf_hook_close,      (void *)sf_hook_dup,
+    (void *)sf_hook_dup2,       (void *)sf_hook_dup3,       (void *)sf_hook_fcntl,
+    (void *)sf_hook_fcntl64,    (void *)sf_hook_close_range};
 
 static _Atomic(void *) real_fn[R_COUNT];
 
@@ -80,4 +100,50 @@ int real_connect(int fd, const struct sockaddr *addr, socklen_t len)
     int (*f)(int, const struct sockaddr *, socklen_t) =
         (int (*)(int, const struct sockaddr *, socklen_t))real(R_CONNECT);
     return f ? f(fd, addr, len) : (int)syscall(SYS_connect, fd, addr, len);
+}
+
+int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    int (*f)(int, int, int, const void *, socklen_t) =
+        (int (*)(int, int, int, const void *, socklen_t))real(R_SETSOCKOPT);
+    return f ? f(fd, level, name, val, len)
+             : (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+}
+
+int real_close(int fd)
+{
+    int (*f)(int) = (int (*)(int))real(R_CLOSE);
+    return f ? f(fd) : (int)syscall(SYS_close, fd);
+}
+
+int real_dup(int fd)
+{
+    int (*f)(int) = (int (*)(int))real(R_DUP);
+    return f ? f(fd) : (int)syscall(SYS_dup, fd);
+}
+
+int real_dup2(int fd, int to)
+{
+    int (*f)(int, int) = (int (*)(int, int))real(R_DUP2);
+    return f ? f(fd, to) : (int)syscall(SYS_dup2, fd, to);
+}
+
+int real_dup3(int fd, int to, int flags)
+{
+    int (*f)(int, int, int) = (int (*)(int, int, int))real(R_DUP3);
+    return f ? f(fd, to, flags) : (int)syscall(SYS_dup3, fd, to, flags);
+}
+
+/* fcntl's third argument is read by libc as one machine word, whatever cmd. */
+int real_fcntl(int fd, int cmd, unsigned long arg, bool is64)
+{
+    int (*f)(int, int, unsigned long) =
+        (int (*)(int, int, unsigned long))real(is64 ? R_FCNTL64 : R_FCNTL);
+    return f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int real_close_range(unsigned lo, unsigned hi, int flags)
+{
+    int (*f)(unsigned, unsigned, int) = (int (*)(unsigned, unsigned, int))real(R_CLOSE_RANGE);
+    return f ? f(lo, hi, flags) : (int)syscall(SYS_close_range, lo, hi, flags);
 }

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -469,6 +470,122 @@ static int cmd_hold(const char *fam)
     return 0;
 }
 
+/* A program that sets options itself, before and after sockfix's hook
+ * points: SO_REUSEADDR=0 and TCP_KEEPIDLE=99 on the listener before bind and
+ * listen, TCP_KEEPINTVL=33 on the client before connect, TCP_KEEPIDLE=300 on
+ * each accepted socket (as redis does). */
+static int cmd_own(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback(fam, free_port(fam), &ss);
+    int l = socket(ss.ss_family, SOCK_STREAM, 0);
+    setint(l, SOL_SOCKET, SO_REUSEADDR, 0);
+    setint(l, IPPROTO_TCP, TCP_KEEPIDLE, 99);
+    if (bind(l, (struct sockaddr *)&ss, len) != 0 || listen(l, BACKLOG) != 0)
+        die("listener");
+    struct sockaddr_storage to;
+    socklen_t tolen = loopback(fam, port_of(l), &to);
+    int c = socket(ss.ss_family, SOCK_STREAM, 0);
+    setint(c, IPPROTO_TCP, TCP_KEEPINTVL, 33);
+    if (connect(c, (struct sockaddr *)&to, tolen) != 0)
+        die("connect");
+    int a = accept(l, NULL, NULL);
+    if (a < 0)
+        die("accept");
+    setint(a, IPPROTO_TCP, TCP_KEEPIDLE, 300);
+    print_opts("listener", l);
+    print_opts("accepted", a);
+    print_opts("client", c);
+    return 0;
+}
+
+/* Descriptor numbers reused through every path the shim must follow: each
+ * case leaves a number whose earlier socket had options set by the program,
+ * then puts a fresh socket there. */
+static int cmd_fdlife(const char *fam)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback(fam, free_port(fam), &ss);
+    int family = ss.ss_family;
+
+    /* dup2 over a socket the program had configured */
+    int old = socket(family, SOCK_STREAM, 0), fresh = socket(family, SOCK_STREAM, 0);
+    setint(old, IPPROTO_TCP, TCP_KEEPIDLE, 99);
+    if (dup2(fresh, old) != old)
+        die("dup2");
+    close(fresh);
+    if (bind(old, (struct sockaddr *)&ss, len) != 0 || listen(old, BACKLOG) != 0)
+        die("listener");
+    int l = old;
+    unsigned port = port_of(l);
+    print_opts("dup2.listener", l);
+
+    /* close, and close_range, then a socket the shim never sees created */
+    static const char *const how[] = {"close", "close_range"};
+    for (int i = 0; i < 2; i++) {
+        int s = socket(family, SOCK_STREAM, 0);
+        setint(s, IPPROTO_TCP, TCP_KEEPIDLE, 98);
+        if (i == 0 ? close(s) != 0 : close_range((unsigned)s, (unsigned)s, 0) != 0)
+            die(how[i]);
+        int raw = (int)syscall(SYS_socket, family, SOCK_STREAM, 0); /* same number */
+        if (raw != s)
+            die("the descriptor number was not reused");
+        struct sockaddr_storage to;
+        socklen_t tolen = loopback(fam, port, &to);
+        if (connect(raw, (struct sockaddr *)&to, tolen) != 0)
+            die("connect");
+        char who[32];
+        snprintf(who, sizeof who, "%s.client", how[i]);
+        print_opts(who, raw);
+        int a = accept(l, NULL, NULL);
+        close(a);
+        close(raw);
+    }
+
+    /* a configured listener used through fcntl(F_DUPFD) and dup3 copies */
+    int dl = fcntl(l, F_DUPFD_CLOEXEC, 100);
+    int d3 = dup3(dl, 150, O_CLOEXEC);
+    close(l);
+    close(dl);
+    int c = connect_to(fam, port);
+    int a = accept(d3, NULL, NULL);
+    if (a < 0)
+        die("accept on the copy");
+    print_opts("dup.accepted", a);
+    close(c);
+    return 0;
+}
+
+/* A socket-activation launcher, as systemd does it: a listener on fd 3,
+ * LISTEN_FDS=1 and LISTEN_PID set, then exec of the service (argv). */
+static int cmd_activate(char **argv)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int l = listener("4", 0, &ss, &len);
+    if (l < 0 || dup2(l, 3) != 3)
+        die("activation listener");
+    if (l != 3)
+        close(l);
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("LISTEN_FDS", "1", 1);
+    setenv("LISTEN_PID", pid, 1); /* exec keeps the PID */
+    execv(argv[0], argv);
+    die("exec");
+    return 127;
+}
+
+/* The activated service: takes fd 3 as sd_listen_fds(3) would. */
+static int cmd_activated(void)
+{
+    const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+    if (!fds || !pid || atoi(fds) != 1 || atoi(pid) != (int)getpid())
+        die("not socket-activated");
+    printf("activated.pid=%d\n", (int)getpid());
+    return cmd_inherit(3);
+}
+
 static int cmd_self(int argc, char **argv)
 {
     printf("pid=%d\n", (int)getpid());
@@ -578,6 +695,14 @@ int main(int argc, char **argv)
         return cmd_race(atoi(arg));
     if (strcmp(cmd, "hold") == 0)
         return cmd_hold(arg);
+    if (strcmp(cmd, "activate") == 0 && argc > 2)
+        return cmd_activate(argv + 2);
+    if (strcmp(cmd, "activated") == 0)
+        return cmd_activated();
+    if (strcmp(cmd, "own") == 0)
+        return cmd_own(arg);
+    if (strcmp(cmd, "fdlife") == 0)
+        return cmd_fdlife(arg);
     if (strcmp(cmd, "self") == 0)
         return cmd_self(argc, argv);
     return 64;

@@ -239,6 +239,28 @@ Test(cli, run_applies_the_policy)
     unlink(path);
 }
 
+Test(cli, socket_activation_listener_gets_the_policy)
+{
+    /* A launcher binds, sets LISTEN_FDS/LISTEN_PID and execs `sockfix run`,
+     * which execs the service: same PID, the listener never passes through
+     * socket, bind or listen under the shim. */
+    char path[64];
+    write_policy("[srv]\nmatch.role = server\nkeepidle = 61\n"
+                 "[cli]\nmatch.role = client\nkeepidle = 62\n",
+                 path);
+    struct run_result r;
+    const char *argv[] = {SOCKPROBE, "activate", SOCKFIX_CLI, "run",       "-c",
+                          path,      "--",       SOCKPROBE,   "activated", NULL};
+    run_program(SOCKPROBE, argv, PLAIN_ENV, NULL, &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(result_num(&r, "activated.pid"), r.pid, "exec kept the PID");
+    cr_expect_eq(result_num(&r, "listener.keepidle"), 7200, "never listened under the shim");
+    cr_expect_eq(result_num(&r, "accepted.keepidle"), 61);
+    cr_expect_eq(result_num(&r, "accepted.keepalive"), 1);
+    cr_expect_eq(result_num(&r, "client.keepidle"), 62);
+    unlink(path);
+}
+
 Test(cli, run_exports_an_absolute_policy_path)
 {
     char dir[] = "/tmp/sockfix-run-XXXXXX";

@@ -100,6 +100,22 @@ Test(policy, the_documented_example)
     sf_policy_free(p);
 }
 
+Test(policy, precedence)
+{
+    struct sf_policy *p = parse("[r]\nkeepcnt = 3\n");
+    cr_expect_eq(p->precedence, SF_PRECEDENCE_PROGRAM, "the default");
+    sf_policy_free(p);
+    p = parse("[sockfix]\nprecedence = policy\n");
+    cr_expect_eq(p->precedence, SF_PRECEDENCE_POLICY);
+    sf_policy_free(p);
+    p = parse("[sockfix]\nprecedence = program\n");
+    cr_expect_eq(p->precedence, SF_PRECEDENCE_PROGRAM);
+    sf_policy_free(p);
+    expect_errors("[sockfix]\nprecedence = kernel\nprecedence = policy\n",
+                  "t.ini:2: precedence: \"kernel\" is not one of program, policy\n"
+                  "t.ini:3: duplicate key \"precedence\" (first set on line 2)\n");
+}
+
 Test(policy, defaults_when_keys_are_absent)
 {
     struct sf_policy *p = parse("[any]\nkeepalive = on\n");
