@@ -4,7 +4,9 @@
 set -euo pipefail
 
 sockfix_packages=(build-essential cmake pkg-config libinih-dev libcriterion-dev
-    python3 busybox iproute2 strace "$@")
+    python3 busybox iproute2 strace
+    # the compatibility suite's real programs (tests/compat/)
+    socat nginx-light redis-server memcached lighttpd curl perl "$@")
 
 missing=()
 for p in "${sockfix_packages[@]}"; do
@@ -18,6 +20,17 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     echo "deps.sh: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Servers the compatibility suite runs (nginx, redis, ...) must not start
+    # as system services when installed: tests start their own on loopback.
+    made_policy=no
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        made_policy=yes
+    fi
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    status=0
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+    [ "$made_policy" = yes ] && rm -f /usr/sbin/policy-rc.d
+    [ "$status" -eq 0 ] || exit "$status"
 fi

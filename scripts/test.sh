@@ -29,13 +29,14 @@ configure_and_build "$build"
 (cd "$build" && ctest --output-on-failure -j "$(nproc)" "$@")
 [ "$fast" = yes ] && exit 0
 
-# The CLI and packaging tests exec the shim from programs that are not
-# instrumented (cmake, dpkg, shells); they run in the ordinary build only.
+# The CLI, packaging and compatibility tests exec the shim from programs that
+# are not instrumented (cmake, dpkg, shells, servers); they run in the
+# ordinary build only.
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
 configure_and_build "$build-asan" -DSOCKFIX_SANITIZE=address,undefined
 (cd "$build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j "$(nproc)" -E 'integration_(cli|install)' "$@")
+    ctest --output-on-failure -j "$(nproc)" -E 'integration_(cli|install)|compat' "$@")
 
 echo "== ThreadSanitizer"
 configure_and_build "$build-tsan" -DSOCKFIX_SANITIZE=thread
