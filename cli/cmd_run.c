@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,15 +76,36 @@ static const char *resolve_command(const char *name, char *buf, size_t len)
     return NULL;
 }
 
-static void warn_if_unreachable(const char *name)
+/* Warns when LD_PRELOAD cannot reach the program; fills interp with its ELF
+ * interpreter (empty when unknown). */
+static void examine_program(const char *name, char *interp, size_t len)
 {
-    char buf[PATH_MAX], interp[PATH_MAX];
+    char buf[PATH_MAX];
+    interp[0] = '\0';
     const char *file = resolve_command(name, buf, sizeof buf);
     if (!file)
         return; /* execvp reports it */
-    const char *why = reach_warning(elf_reachability(file, interp, sizeof interp));
+    const char *why = reach_warning(elf_reachability(file, interp, len));
     if (why)
         fprintf(stderr, "sockfix run: warning: %s %s\n", name, why);
+}
+
+static bool is_musl_loader(const char *interp)
+{
+    const char *base = strrchr(interp, '/');
+    return strncmp(base ? base + 1 : interp, "ld-musl-", 8) == 0;
+}
+
+/* The library built for the program's C library: libsockfix-musl.so beside
+ * libsockfix.so for a musl program (Alpine), else libsockfix.so. NULL when
+ * the program needs a variant this installation lacks. */
+static const char *library_for(const char *lib, const char *interp, char *buf, size_t len)
+{
+    if (!is_musl_loader(interp))
+        return lib;
+    const char *slash = strrchr(lib, '/');
+    snprintf(buf, len, "%.*s/libsockfix-musl.so", (int)(slash - lib), lib);
+    return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
 static int set_preload(const char *lib)
@@ -129,6 +152,8 @@ int cmd_run(int argc, char **argv)
         sf_policy_free(p);
         return EXIT_POLICY;
     }
+    char interp[PATH_MAX], variant[PATH_MAX];
+    examine_program(a.cmd[0], interp, sizeof interp);
     const char *lib = find_library();
     if (!lib) {
         fprintf(stderr, "sockfix run: libsockfix.so not found beside this program or in its "
@@ -136,7 +161,13 @@ int cmd_run(int argc, char **argv)
         sf_policy_free(p);
         return EXIT_FINDINGS;
     }
-    if (set_preload(lib) != 0 || set_config(p) != 0 ||
+    lib = library_for(lib, interp, variant, sizeof variant);
+    if (!lib) /* fail open: a glibc library would stop a musl program from starting */
+        fprintf(stderr,
+                "sockfix run: warning: %s is linked against musl (%s) and this installation has "
+                "no libsockfix-musl.so: the policy will not apply\n",
+                a.cmd[0], interp);
+    if ((lib && set_preload(lib) != 0) || set_config(p) != 0 ||
         (a.log && setenv("SOCKFIX_LOG", a.log, 1) != 0) ||
         (a.strict && setenv("SOCKFIX_STRICT", "1", 1) != 0)) {
         fprintf(stderr, "sockfix run: cannot set up the environment: %s\n", strerror(errno));
@@ -144,7 +175,6 @@ int cmd_run(int argc, char **argv)
         return EXIT_FINDINGS;
     }
     sf_policy_free(p);
-    warn_if_unreachable(a.cmd[0]);
     fflush(NULL);
     execvp(a.cmd[0], a.cmd);
     int err = errno;

@@ -261,6 +261,59 @@ Test(cli, socket_activation_listener_gets_the_policy)
     unlink(path);
 }
 
+static const char MUSL_POLICY[] = "[c]\nmatch.role = client\nkeepidle = 31\n"
+                                  "[s]\nmatch.role = server\nreuseaddr = yes\nkeepidle = 32\n";
+
+Test(cli, run_picks_the_musl_library_for_a_musl_program)
+{
+    if (!TORTURE_MUSL[0])
+        cr_skip_test("musl-gcc is not installed (scripts/deps.sh installs musl-tools)");
+    char path[64];
+    write_policy(MUSL_POLICY, path);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "run", "-c", path, TORTURE_MUSL, "probe", "musl"), PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(result_num(&r, "musl.listener.reuseaddr"), 1);
+    cr_expect_eq(result_num(&r, "musl.client.keepidle"), 31);
+    cr_expect_eq(result_num(&r, "musl.accepted.keepidle"), 32);
+    cr_expect_str_empty(r.err);
+    /* threads and fork under musl too */
+    sockfix(ARGS("sockfix", "run", "-c", path, TORTURE_MUSL, "threads", "16", "2000", "31", "32"),
+            PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(result_num(&r, "connections"), 2000);
+    cr_expect_eq(result_num(&r, "bad_client") + result_num(&r, "bad_accepted"), 0);
+    sockfix(ARGS("sockfix", "run", "-c", path, TORTURE_MUSL, "fork"), PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(result_num(&r, "early_child.client.keepidle"), 31);
+    cr_expect_eq(result_num(&r, "late_child.accepted.keepidle"), 32);
+    unlink(path);
+}
+
+Test(cli, run_without_a_musl_library_starts_a_musl_program_unchanged)
+{
+    if (!TORTURE_MUSL[0])
+        cr_skip_test("musl-gcc is not installed (scripts/deps.sh installs musl-tools)");
+    char dir[] = "/tmp/sockfix-nomusl-XXXXXX", lib[128], env_lib[160], path[64], cmd[512];
+    cr_assert(mkdtemp(dir));
+    snprintf(lib, sizeof lib, "%s/libsockfix.so", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", SOCKFIX_LIB, lib);
+    cr_assert(system(cmd) == 0);
+    snprintf(env_lib, sizeof env_lib, "SOCKFIX_LIBRARY=%s", lib);
+    write_policy(MUSL_POLICY, path);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "run", "-c", path, TORTURE_MUSL, "probe", "musl"),
+            ((const char *const[]){"PATH=/usr/bin:/bin", env_lib, NULL}), &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(result_num(&r, "musl.client.keepidle"), 7200);
+    cr_expect_str_eq(r.err, "sockfix run: warning: " TORTURE_MUSL
+                            " is linked against musl (/lib/ld-musl-x86_64.so.1) and this "
+                            "installation has no libsockfix-musl.so: the policy will not apply\n");
+    unlink(path);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+}
+
 Test(cli, run_exports_an_absolute_policy_path)
 {
     char dir[] = "/tmp/sockfix-run-XXXXXX";

@@ -75,6 +75,22 @@ Test(install, cmake_install_lays_out_a_working_tree)
     char real[512];
     cr_assert(realpath(lib, real));
     cr_expect_str_eq(result_get(&r, "LD_PRELOAD"), real);
+
+    /* The musl variant is installed beside it; the installed sockfix picks
+     * it for a musl program, and the entrypoint on a musl system. */
+    if (TORTURE_MUSL[0]) {
+        expect_file(dir, "lib/sockfix/libsockfix-musl.so");
+        run_program(bin, ARGS("sockfix", "run", "--", TORTURE_MUSL, "probe", "musl"), PLAIN_ENV,
+                    NULL, &r);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_expect_eq(result_num(&r, "musl.accepted.keepidle"), 60);
+        run_program("/bin/sh", ARGS("sh", entry, TORTURE_MUSL, "probe", "musl"),
+                    ((const char *const[]){"PATH=/usr/bin:/bin", "SOCKFIX_LIBC=musl", NULL}), NULL,
+                    &r);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_expect_eq(result_num(&r, "musl.accepted.keepidle"), 60);
+        cr_expect_eq(result_num(&r, "musl.client.keepidle"), 60);
+    }
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     shell(cmd);
 }

@@ -60,7 +60,7 @@ Test(reliability, sixteen_threads_twenty_thousand_connections)
     cr_expect_eq(result_num(&r, "connections"), LOAD_CONNECTIONS);
     cr_expect_eq(result_num(&r, "bad_client"), 0);
     cr_expect_eq(result_num(&r, "bad_accepted"), 0);
-    cr_expect_eq(result_num(&r, "failed"), 0);
+    cr_expect_eq(result_num(&r, "failed"), 0, "first errno %ld", result_num(&r, "first_errno"));
     cr_expect_str_eq(r.err, "");
 }
 
