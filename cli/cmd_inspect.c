@@ -1,96 +1,14 @@
 /* sockfix inspect PID: the options on a running process's sockets, read
  * from the kernel through pidfd_getfd duplicates. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../config/values.h"
 #include "cli.h"
+#include "procsock.h"
 #include "sockinfo.h"
-
-static int open_pidfd(pid_t pid)
-{
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int take_fd(int pidfd, int fd)
-{
-    return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-}
-
-static void explain_errno(pid_t pid, int err)
-{
-    if (err == ESRCH)
-        fprintf(stderr, "sockfix inspect: no process with PID %d\n", (int)pid);
-    else if (err == EPERM || err == EACCES)
-        fprintf(stderr,
-                "sockfix inspect: not permitted to read the sockets of PID %d: this needs "
-                "ptrace access to it (root, or the same user where kernel.yama.ptrace_scope "
-                "allows it)\n",
-                (int)pid);
-    else if (err == ENOSYS)
-        fprintf(stderr, "sockfix inspect: this kernel lacks pidfd_getfd (Linux 5.6 or later "
-                        "is needed)\n");
-    else
-        fprintf(stderr, "sockfix inspect: PID %d: %s\n", (int)pid, strerror(err));
-}
-
-static void program_name(pid_t pid, char *buf, size_t len)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-    FILE *f = fopen(path, "re");
-    buf[0] = '\0';
-    if (f && fgets(buf, (int)len, f))
-        buf[strcspn(buf, "\n")] = '\0';
-    if (f)
-        fclose(f);
-}
-
-static int by_number(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
-/* The descriptor numbers of PID that are sockets, sorted. */
-static int socket_fds(pid_t pid, int **out, size_t *n)
-{
-    char path[64], link[320], target[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(link, sizeof link, "%s/%s", path, e->d_name);
-        ssize_t len = readlink(link, target, sizeof target - 1);
-        if (len <= 0)
-            continue;
-        target[len] = '\0';
-        if (strncmp(target, "socket:", 7) != 0)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 32;
-            int *v = realloc(*out, cap * sizeof **out);
-            if (!v) {
-                closedir(d);
-                return -1;
-            }
-            *out = v;
-        }
-        (*out)[(*n)++] = atoi(e->d_name);
-    }
-    closedir(d);
-    qsort(*out, *n, sizeof **out, by_number);
-    return 0;
-}
 
 static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
 {
@@ -192,15 +110,15 @@ int cmd_inspect(int argc, char **argv)
     if (!pid_arg || *end || pid <= 0 || pid > 0x3fffffff)
         return usage_error("inspect", "a process ID is needed");
 
-    int pidfd = open_pidfd((pid_t)pid);
+    int pidfd = procsock_open((pid_t)pid);
     if (pidfd < 0) {
-        explain_errno((pid_t)pid, errno);
+        procsock_explain("inspect", (pid_t)pid, errno);
         return EXIT_FINDINGS;
     }
     int *fds;
     size_t nfds;
-    if (socket_fds((pid_t)pid, &fds, &nfds) != 0) {
-        explain_errno((pid_t)pid, errno);
+    if (procsock_list((pid_t)pid, &fds, &nfds) != 0) {
+        procsock_explain("inspect", (pid_t)pid, errno);
         close(pidfd);
         return EXIT_FINDINGS;
     }
@@ -214,11 +132,11 @@ int cmd_inspect(int argc, char **argv)
     size_t n = 0;
     int status = EXIT_OK;
     for (size_t k = 0; k < nfds; k++) {
-        int dup = take_fd(pidfd, fds[k]);
+        int dup = procsock_take(pidfd, fds[k]);
         if (dup < 0) {
             if (errno == EBADF)
                 continue; /* closed since we listed it */
-            explain_errno((pid_t)pid, errno);
+            procsock_explain("inspect", (pid_t)pid, errno);
             status = EXIT_FINDINGS;
             break;
         }
@@ -231,7 +149,7 @@ int cmd_inspect(int argc, char **argv)
     close(pidfd);
     if (status == EXIT_OK) {
         char program[64];
-        program_name((pid_t)pid, program, sizeof program);
+        procsock_comm((pid_t)pid, program, sizeof program);
         if (json)
             print_json((pid_t)pid, program, socks, n);
         else if (n == 0)

@@ -78,6 +78,25 @@ const struct command commands[] = {
      "Needs ptrace access to PID: root, or the same user where kernel.yama.ptrace_scope\n"
      "allows it.\n"
      "Exit status: 0, 1 when the process cannot be read, 2 on usage errors.\n"},
+    {"apply", cmd_apply, "apply the policy to a running process's sockets, no restart",
+     "usage: sockfix apply PID [-c FILE] [--dry-run] [--json]\n"
+     "\n"
+     "Sets the policy's options on the existing TCP and UDP sockets of process PID,\n"
+     "through duplicates taken with pidfd_getfd (Linux 5.6+): no restart, no\n"
+     "LD_PRELOAD, so static, Go and already-running programs too. Each socket is\n"
+     "classified from the kernel's view (listener, server connection, client) and\n"
+     "matched with the program name of PID. A listener's options reach every\n"
+     "connection it accepts from then on. reuseaddr, reuseport (before bind) and\n"
+     "backlog (at listen) are reported as not applicable to existing sockets. With\n"
+     "precedence = program, an option whose value differs from a fresh socket's is\n"
+     "taken as the program's and kept. The process is neither stopped nor signalled.\n"
+     "  -c, --config FILE  the policy (default: as for a program started now)\n"
+     "  --dry-run          print what would change (old -> new), change nothing\n"
+     "  --json             the same as JSON\n"
+     "Needs ptrace access to PID: root or CAP_SYS_PTRACE, or the same user where\n"
+     "kernel.yama.ptrace_scope allows it.\n"
+     "Exit status: 0; 1 when the process cannot be reached or a setsockopt failed;\n"
+     "78 when the policy has errors; 2 on usage errors.\n"},
     {"help", help_command, "show help for a command", "usage: sockfix help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

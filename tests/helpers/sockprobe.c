@@ -464,9 +464,28 @@ static int cmd_hold(const char *fam)
            port_of(u), l, c, a, u);
     print_opts("listener", l);
     printf("ready\n");
-    char buf[64];
-    while (read(0, buf, sizeof buf) > 0)
-        ;
+    /* Requests on stdin, one per line, each answered and ended by "done":
+     * "report" prints the options of the sockets above as the process sees
+     * them; "new" accepts one more connection and prints its options. */
+    char line[64];
+    FILE *in = fdopen(0, "r");
+    while (in && fgets(line, sizeof line, in)) {
+        if (strncmp(line, "report", 6) == 0) {
+            print_opts("now.listener", l);
+            print_opts("now.accepted", a);
+            print_opts("now.client", c);
+        } else if (strncmp(line, "new", 3) == 0) {
+            int c2 = connect_to(fam, port);
+            int a2 = accept(l, NULL, NULL);
+            if (a2 < 0)
+                die("accept");
+            print_opts("new.accepted", a2);
+            print_opts("new.client", c2);
+            close(a2);
+            close(c2);
+        }
+        printf("done\n");
+    }
     return 0;
 }
 

@@ -119,7 +119,45 @@ void run_probe(const struct run_opts *o, const char *const *args, struct run_res
         unlink(policy_path);
 }
 
+static void start_held_at(const char *path, bool preload, const char *policy_path,
+                          const char *family, struct held *h);
+
 void start_held(bool preload, const char *policy_path, const char *family, struct held *h)
+{
+    start_held_at(SOCKPROBE, preload, policy_path, family, h);
+}
+
+void start_held_program(const char *path, const char *family, struct held *h)
+{
+    start_held_at(path, false, NULL, family, h);
+}
+
+/* Reads from fd until buf holds `end`; asserts it comes. */
+static void read_until(int fd, char *buf, size_t cap, const char *end)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    while (len < cap - 1) {
+        ssize_t k = read(fd, buf + len, cap - 1 - len);
+        cr_assert(k > 0, "the held helper ended early: %.*s", (int)len, buf);
+        len += (size_t)k;
+        buf[len] = '\0';
+        if (strstr(buf, end))
+            return;
+    }
+}
+
+void held_ask(struct held *h, const char *request, struct run_result *r)
+{
+    size_t n = strlen(request);
+    cr_assert(write(h->stdin_fd, request, n) == (ssize_t)n && write(h->stdin_fd, "\n", 1) == 1);
+    read_until(h->stdout_fd, r->out, sizeof r->out, "done\n");
+    r->err[0] = '\0';
+    r->pid = h->pid;
+}
+
+static void start_held_at(const char *path, bool preload, const char *policy_path,
+                          const char *family, struct held *h)
 {
     char env_preload[512], env_config[512];
     char *env[4] = {"PATH=/usr/bin:/bin", NULL, NULL, NULL};
@@ -132,31 +170,22 @@ void start_held(bool preload, const char *policy_path, const char *family, struc
         snprintf(env_config, sizeof env_config, "SOCKFIX_CONFIG=%s", policy_path);
         env[n++] = env_config;
     }
-    char *argv[] = {SOCKPROBE, "hold", (char *)family, NULL};
+    char *argv[] = {(char *)path, "hold", (char *)family, NULL};
     int in[2], out[2];
     cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    int rc = posix_spawn(&h->pid, SOCKPROBE, &fa, NULL, argv, env);
+    int rc = posix_spawn(&h->pid, path, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     cr_assert(rc == 0);
     close(in[0]);
     close(out[1]);
     h->stdin_fd = in[1];
     /* Read until the helper says it is ready: its sockets then exist. */
-    size_t len = 0;
-    char *buf = h->result.out;
-    while (len < sizeof h->result.out - 1) {
-        ssize_t k = read(out[0], buf + len, sizeof h->result.out - 1 - len);
-        cr_assert(k > 0, "the held helper ended early: %.*s", (int)len, buf);
-        len += (size_t)k;
-        buf[len] = '\0';
-        if (strstr(buf, "\nready\n"))
-            break;
-    }
-    close(out[0]);
+    read_until(out[0], h->result.out, sizeof h->result.out, "\nready\n");
+    h->stdout_fd = out[0];
     h->result.err[0] = '\0';
     h->result.pid = h->pid;
 }
@@ -164,6 +193,7 @@ void start_held(bool preload, const char *policy_path, const char *family, struc
 void stop_held(struct held *h)
 {
     close(h->stdin_fd);
+    close(h->stdout_fd);
     int status;
     cr_assert(waitpid(h->pid, &status, 0) == h->pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -38,10 +38,14 @@ void run_program(const char *path, const char *const *argv, const char *const *e
 /* A helper left running: "sockprobe hold" until stop_held closes its stdin. */
 struct held {
     pid_t pid;
-    int stdin_fd;
+    int stdin_fd, stdout_fd;
     struct run_result result; /* what it printed up to "ready" */
 };
 void start_held(bool preload, const char *policy_path, const char *family, struct held *h);
+/* Starts `sockprobe hold` from path (a copy, a static build) without preload. */
+void start_held_program(const char *path, const char *family, struct held *h);
+/* Sends a request line ("report", "new") and collects the answer up to "done". */
+void held_ask(struct held *h, const char *request, struct run_result *r);
 void stop_held(struct held *h);
 
 /* The value printed as "key=value", or NULL. */

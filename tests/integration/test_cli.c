@@ -488,8 +488,9 @@ Test(cli, inspect_without_permission)
     stop_held(&h);
     char want[512];
     snprintf(want, sizeof want,
-             "sockfix inspect: not permitted to read the sockets of PID %d: this needs ptrace "
-             "access to it (root, or the same user where kernel.yama.ptrace_scope allows it)\n"
+             "sockfix inspect: not permitted to reach the sockets of PID %d: this needs ptrace "
+             "access to it (PTRACE_MODE_ATTACH_REALCREDS): root or CAP_SYS_PTRACE, or the same "
+             "user where kernel.yama.ptrace_scope allows it\n"
              "status=1\n",
              (int)h.pid);
     cr_expect_str_eq(out, want);

@@ -1,0 +1,384 @@
+/* sockfix apply PID: the policy on a running process's existing sockets,
+ * without a restart and without LD_PRELOAD, through pidfd_getfd duplicates
+ * (options set through a duplicate act on the very same socket). Each socket
+ * is classified from the kernel's view and matched with the shim's matcher,
+ * under the target's program name. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../config/match.h"
+#include "../config/values.h"
+#include "cli.h"
+#include "procsock.h"
+#include "sockinfo.h"
+
+struct apply_args {
+    const char *config;
+    bool dry_run, json;
+    pid_t pid;
+};
+
+/* What happened to one option of one socket. */
+enum outcome { CHANGED, UNCHANGED, KEPT, NOT_APPLICABLE, FAILED };
+
+struct option_result {
+    enum outcome outcome;
+    int from, to;
+    int err; /* FAILED */
+};
+
+struct socket_result {
+    struct sockinfo si;
+    bool decided; /* a rule matched */
+    struct sf_decision d;
+    struct option_result opt[SF_OPT_COUNT];
+};
+
+static int parse_args(int argc, char **argv, struct apply_args *a)
+{
+    *a = (struct apply_args){0};
+    const char *pid_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0)
+            a->dry_run = true;
+        else if (strcmp(argv[i], "--json") == 0)
+            a->json = true;
+        else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+            if (++i >= argc)
+                return usage_error("apply", "%s needs a file", argv[i - 1]);
+            a->config = argv[i];
+        } else if (argv[i][0] == '-')
+            return usage_error("apply", "unknown option \"%s\"", argv[i]);
+        else if (pid_arg)
+            return usage_error("apply", "unexpected argument \"%s\"", argv[i]);
+        else
+            pid_arg = argv[i];
+    }
+    char *end;
+    long pid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
+    if (!pid_arg || *end || pid <= 0 || pid > 0x3fffffff)
+        return usage_error("apply", "a process ID is needed");
+    a->pid = (pid_t)pid;
+    return EXIT_OK;
+}
+
+static unsigned port_of(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* The shim's facts for a socket the kernel describes; false for a socket
+ * with no role yet (unbound, or TCP neither listening nor connected). */
+static bool event_of(const struct sockinfo *si, struct sf_event *ev)
+{
+    bool server = strcmp(si->role, "listener") == 0 || strcmp(si->role, "server") == 0 ||
+                  (si->udp && strcmp(si->role, "bound") == 0);
+    bool client = strcmp(si->role, "client") == 0;
+    if (!server && !client)
+        return false;
+    const struct sockaddr_storage *addr = server ? &si->local : &si->peer;
+    bool mapped = addr->ss_family == AF_INET6 &&
+                  IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)addr)->sin6_addr);
+    *ev = (struct sf_event){
+        .role = server ? SF_ROLE_SERVER : SF_ROLE_CLIENT,
+        .family = si->ipv6 && !mapped ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4,
+        .type = si->tcp ? SF_TYPE_TCP : SF_TYPE_UDP,
+        .port = port_of(addr),
+    };
+    return true;
+}
+
+/* Timers go in before SO_KEEPALIVE arms the keepalive timer, as in the shim. */
+static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
+    SF_OPT_REUSEADDR, SF_OPT_REUSEPORT,    SF_OPT_KEEPIDLE, SF_OPT_KEEPINTVL, SF_OPT_KEEPCNT,
+    SF_OPT_KEEPALIVE, SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,  SF_OPT_BACKLOG};
+
+/* Decides and, unless dry_run, sets the options on the duplicate fd.
+ * defaults: a fresh socket's values, to tell what the program set itself
+ * (precedence = program). */
+static void apply_socket(const struct sf_policy *p, int fd, const struct sockinfo *defaults,
+                         bool dry_run, struct socket_result *res)
+{
+    struct sf_event ev;
+    res->decided = event_of(&res->si, &ev) && sf_decide(p, &ev, &res->d) > 0 && res->d.set;
+    if (!res->decided)
+        return;
+    for (int k = 0; k < SF_OPT_COUNT; k++) {
+        enum sf_opt_id i = apply_order[k];
+        const struct sf_option *o = &sf_options[i];
+        struct option_result *r = &res->opt[i];
+        if (!(res->d.set & SF_OPT_BIT(i)) || !(o->types & ev.type))
+            continue;
+        r->to = res->d.value[i];
+        r->from = res->si.value[i];
+        if (o->phase != SF_PHASE_CONNECTION) {
+            /* Said of the sockets the shim would have set it on: listeners
+             * and bound UDP sockets, not their connections. */
+            bool binds = strcmp(res->si.role, "listener") == 0 || res->si.udp;
+            r->outcome = binds ? NOT_APPLICABLE : UNCHANGED;
+            continue;
+        }
+        if (!res->si.have[i] || r->from == r->to) {
+            r->outcome = UNCHANGED;
+            continue;
+        }
+        if (p->precedence == SF_PRECEDENCE_PROGRAM && defaults->have[i] &&
+            r->from != defaults->value[i]) {
+            r->outcome = KEPT;
+            continue;
+        }
+        int v = r->to;
+        if (dry_run || setsockopt(fd, o->level, o->optname, &v, sizeof v) == 0) {
+            r->outcome = CHANGED;
+        } else {
+            r->outcome = FAILED;
+            r->err = errno;
+        }
+    }
+}
+
+static const char *not_applicable_reason(const struct sf_option *o)
+{
+    return o->phase == SF_PHASE_BIND ? "only before bind" : "fixed when listen was called";
+}
+
+static void value_text(const struct sf_option *o, int v, char *buf, size_t len)
+{
+    sf_format_option_value(o, v, buf, len);
+}
+
+/* "servers, keepalive": the rules behind the options of a decision. */
+static void rules_text(const struct sf_policy *p, const struct sf_decision *d, char *buf,
+                       size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    uint32_t named[SF_OPT_COUNT];
+    int nnamed = 0;
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        if (!(d->set & SF_OPT_BIT(i)) || d->rule[i] == SF_RULE_IMPLIED)
+            continue;
+        bool seen = false;
+        for (int k = 0; k < nnamed; k++)
+            seen |= named[k] == d->rule[i];
+        if (seen)
+            continue;
+        named[nnamed++] = d->rule[i];
+        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+                                 nnamed > 1 ? ", " : "", p->rules[d->rule[i]].name);
+    }
+}
+
+static void print_text(const struct sf_policy *p, const struct apply_args *a, const char *program,
+                       const struct socket_result *res, size_t n)
+{
+    printf("PID %d (%s), policy %s%s\n", (int)a->pid, program, p->source,
+           a->dry_run ? " (dry run: nothing is changed)" : "");
+    for (size_t k = 0; k < n; k++) {
+        const struct socket_result *s = &res[k];
+        char local[64], remote[64] = "", rules[256];
+        sockaddr_text(&s->si.local, local, sizeof local);
+        if (s->si.peer_len)
+            sockaddr_text(&s->si.peer, remote, sizeof remote);
+        printf("fd %d %s %s %s%s%s: ", s->si.fd, s->si.tcp ? "tcp" : "udp", s->si.role, local,
+               s->si.peer_len ? " -> " : "", remote);
+        if (!s->decided) {
+            printf("no rule applies\n");
+            continue;
+        }
+        rules_text(p, &s->d, rules, sizeof rules);
+        const char *sep = "";
+        int shown = 0;
+        for (int i = 0; i < SF_OPT_COUNT; i++) {
+            const struct sf_option *o = &sf_options[i];
+            const struct option_result *r = &s->opt[i];
+            if (!(s->d.set & SF_OPT_BIT(i)) ||
+                !(o->types & (s->si.tcp ? SF_TYPE_TCP : SF_TYPE_UDP)))
+                continue;
+            char from[32], to[32];
+            value_text(o, r->from, from, sizeof from);
+            value_text(o, r->to, to, sizeof to);
+            switch (r->outcome) {
+            case CHANGED:
+                printf("%s%s %s -> %s", sep, o->key, from, to);
+                break;
+            case UNCHANGED:
+                continue;
+            case KEPT:
+                printf("%s%s %s kept (set by the program; policy %s)", sep, o->key, from, to);
+                break;
+            case NOT_APPLICABLE:
+                printf("%s%s not applicable to an existing socket (%s)", sep, o->key,
+                       not_applicable_reason(o));
+                break;
+            case FAILED:
+                printf("%s%s %s -> %s failed: %s", sep, o->key, from, to, strerror(r->err));
+                break;
+            }
+            sep = ", ";
+            shown++;
+        }
+        printf("%s (rules %s)\n", shown ? "" : "already as the policy says", rules);
+    }
+}
+
+static const char *outcome_name(enum outcome o)
+{
+    static const char *const names[] = {"changed", "unchanged", "kept", "not_applicable", "failed"};
+    return names[o];
+}
+
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_json(const struct sf_policy *p, const struct apply_args *a, const char *program,
+                       const struct socket_result *res, size_t n)
+{
+    printf("{\"pid\": %d, \"program\": ", (int)a->pid);
+    print_json_string(program);
+    printf(", \"policy\": ");
+    print_json_string(p->source);
+    printf(", \"dry_run\": %s, \"sockets\": [", a->dry_run ? "true" : "false");
+    for (size_t k = 0; k < n; k++) {
+        const struct socket_result *s = &res[k];
+        char local[64], remote[64];
+        sockaddr_text(&s->si.local, local, sizeof local);
+        printf("%s\n  {\"fd\": %d, \"type\": \"%s\", \"role\": \"%s\", \"local\": \"%s\", "
+               "\"remote\": ",
+               k ? "," : "", s->si.fd, s->si.tcp ? "tcp" : "udp", s->si.role, local);
+        if (s->si.peer_len) {
+            sockaddr_text(&s->si.peer, remote, sizeof remote);
+            printf("\"%s\"", remote);
+        } else {
+            printf("null");
+        }
+        printf(", \"options\": [");
+        bool first = true;
+        for (int i = 0; s->decided && i < SF_OPT_COUNT; i++) {
+            const struct option_result *r = &s->opt[i];
+            if (!(s->d.set & SF_OPT_BIT(i)) ||
+                !(sf_options[i].types & (s->si.tcp ? SF_TYPE_TCP : SF_TYPE_UDP)))
+                continue;
+            printf("%s{\"option\": \"%s\", \"result\": \"%s\", \"from\": %d, \"to\": %d, "
+                   "\"rule\": ",
+                   first ? "" : ", ", sf_options[i].key, outcome_name(r->outcome), r->from, r->to);
+            print_json_string(s->d.rule[i] == SF_RULE_IMPLIED ? "(implied)"
+                                                              : p->rules[s->d.rule[i]].name);
+            if (r->outcome == FAILED)
+                printf(", \"error\": \"%s\"", strerror(r->err));
+            printf("}");
+            first = false;
+        }
+        printf("]}");
+    }
+    printf("%s]}\n", n ? "\n" : "");
+}
+
+/* The options of a fresh socket of each type: what the kernel gives. */
+static void kernel_defaults(struct sockinfo *tcp, struct sockinfo *udp,
+                            const struct listen_ports *lp)
+{
+    memset(tcp, 0, sizeof *tcp);
+    memset(udp, 0, sizeof *udp);
+    int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (t >= 0)
+        sockinfo_read(t, lp, tcp);
+    if (u >= 0)
+        sockinfo_read(u, lp, udp);
+    if (t >= 0)
+        close(t);
+    if (u >= 0)
+        close(u);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+    if (help_requested("apply", argc, argv))
+        return EXIT_OK;
+    struct apply_args a;
+    int r = parse_args(argc, argv, &a);
+    if (r != EXIT_OK)
+        return r;
+    struct sf_policy *p = load_policy_for(a.config);
+    if (p->nerrors) {
+        print_policy_errors(stderr, "", p);
+        fprintf(stderr, "sockfix apply: the policy has errors; nothing was changed\n");
+        sf_policy_free(p);
+        return EXIT_POLICY;
+    }
+    int pidfd = procsock_open(a.pid);
+    int *fds = NULL;
+    size_t nfds = 0;
+    if (pidfd < 0 || procsock_list(a.pid, &fds, &nfds) != 0) {
+        procsock_explain("apply", a.pid, errno);
+        if (pidfd >= 0)
+            close(pidfd);
+        sf_policy_free(p);
+        return EXIT_FINDINGS;
+    }
+    char exe[256], argv0[256], program[64];
+    procsock_program_names(a.pid, exe, argv0);
+    procsock_comm(a.pid, program, sizeof program);
+    const char *names[2] = {exe, argv0};
+    sf_policy_select_program(p, names, 2);
+
+    struct listen_ports *lp = malloc(sizeof *lp);
+    struct socket_result *res = calloc(nfds ? nfds : 1, sizeof *res);
+    if (!lp || !res) {
+        fprintf(stderr, "sockfix apply: out of memory\n");
+        return EXIT_FINDINGS;
+    }
+    listen_ports_load(lp, a.pid);
+    struct sockinfo tcp_defaults, udp_defaults;
+    kernel_defaults(&tcp_defaults, &udp_defaults, lp);
+    size_t n = 0;
+    int status = EXIT_OK;
+    for (size_t k = 0; k < nfds; k++) {
+        int dup = procsock_take(pidfd, fds[k]);
+        if (dup < 0) {
+            if (errno == EBADF)
+                continue; /* closed since it was listed */
+            procsock_explain("apply", a.pid, errno);
+            status = EXIT_FINDINGS;
+            break;
+        }
+        if (sockinfo_read(dup, lp, &res[n].si)) {
+            res[n].si.fd = fds[k];
+            apply_socket(p, dup, res[n].si.tcp ? &tcp_defaults : &udp_defaults, a.dry_run, &res[n]);
+            for (int i = 0; i < SF_OPT_COUNT; i++)
+                if (res[n].decided && res[n].opt[i].outcome == FAILED)
+                    status = EXIT_FINDINGS;
+            n++;
+        }
+        close(dup);
+    }
+    close(pidfd);
+    if (status == EXIT_OK || n > 0) {
+        if (a.json)
+            print_json(p, &a, program, res, n);
+        else
+            print_text(p, &a, program, res, n);
+    }
+    free(fds);
+    free(lp);
+    free(res);
+    sf_policy_free(p);
+    return status;
+}
