@@ -64,9 +64,10 @@ int main(int argc, char **argv)
     unsigned seed = 12345;
     for (int i = 0; i < 4096; i++) {
         seed = seed * 1103515245 + 12345;
-        ev[i] = (struct sf_event){(seed >> 8) % 2 ? SF_ROLE_CLIENT : SF_ROLE_SERVER,
-                                  (seed >> 12) % 2 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4, SF_TYPE_TCP,
-                                  1 + (seed >> 16) % 65535};
+        ev[i] = (struct sf_event){.role = (seed >> 8) % 2 ? SF_ROLE_CLIENT : SF_ROLE_SERVER,
+                                  .family = (seed >> 12) % 2 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4,
+                                  .type = SF_TYPE_TCP,
+                                  .port = 1 + (seed >> 16) % 65535};
     }
     struct sf_decision d;
     unsigned sink = 0;

@@ -2,6 +2,31 @@
 
 #include <string.h>
 
+static bool in_cidr(const struct sf_cidr *c, const struct sf_event *ev)
+{
+    if (c->family != ev->family)
+        return false;
+    unsigned full = c->prefix / 8, rest = c->prefix % 8;
+    if (memcmp(c->addr, ev->addr, full) != 0)
+        return false;
+    if (!rest)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (c->addr[full] & mask) == (ev->addr[full] & mask);
+}
+
+static bool address_matches(const struct sf_rule *r, const struct sf_event *ev)
+{
+    if (r->naddrs == 0)
+        return true;
+    if (!ev->have_addr)
+        return false;
+    for (size_t i = 0; i < r->naddrs; i++)
+        if (in_cidr(&r->addrs[i], ev))
+            return true;
+    return false;
+}
+
 int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev)
 {
     if (!(r->types & ev->type))
@@ -10,12 +35,24 @@ int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev)
         return 0;
     if (r->families && !(r->families & ev->family))
         return 0;
+    if (!address_matches(r, ev))
+        return 0;
     if (r->nports == 0)
         return 1;
     for (size_t i = 0; i < r->nports; i++)
         if (ev->port >= r->ports[i].lo && ev->port <= r->ports[i].hi)
             return 1;
     return 0;
+}
+
+/* Options that exist for a socket of this family (IPV6_V6ONLY: IPv6 only). */
+static uint32_t family_options(unsigned family)
+{
+    uint32_t m = 0;
+    for (int i = 0; i < SF_OPT_COUNT; i++)
+        if (!sf_options[i].families || (sf_options[i].families & family))
+            m |= SF_OPT_BIT(i);
+    return m;
 }
 
 static void imply_keepalive(struct sf_decision *d)
@@ -50,6 +87,7 @@ unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev, st
         }
         d->set |= r->set & applicable;
     }
+    d->set &= family_options(ev->family);
     imply_keepalive(d);
     return matched;
 }
@@ -95,6 +133,7 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
         d->value[o] = w[o].value;
         d->rule[o] = (uint32_t)p->active[w[o].pos];
     }
+    d->set &= family_options(ev->family);
     imply_keepalive(d);
     return matched;
 }

@@ -4,6 +4,7 @@
 #ifndef SOCKFIX_CONFIG_MATCH_H
 #define SOCKFIX_CONFIG_MATCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "policy.h"
@@ -13,6 +14,8 @@ struct sf_event {
     unsigned family; /* SF_FAMILY_IPV4 (also v4-mapped) or SF_FAMILY_IPV6 */
     unsigned type;   /* SF_TYPE_TCP or SF_TYPE_UDP */
     unsigned port;   /* local port (server) or remote port (client); 0 = unknown */
+    bool have_addr;  /* addr holds the local (server) or remote (client) address */
+    uint8_t addr[16]; /* IPv4 (also v4-mapped): the first 4 bytes */
 };
 
 #define SF_RULE_IMPLIED UINT32_MAX

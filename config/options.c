@@ -10,6 +10,9 @@
 #define ANY_TYPE (SF_TYPE_TCP | SF_TYPE_UDP)
 #define ANY_ROLE (SF_ROLE_SERVER | SF_ROLE_CLIENT)
 
+/* "inherited" is what the running kernel does (tests/integration/test_options.c
+ * checks every row): SO_PRIORITY is the one connection option a listener does
+ * not pass on, so the shim sets it on each accepted socket too. */
 const struct sf_option sf_options[SF_OPT_COUNT] = {
     [SF_OPT_REUSEADDR] = {"reuseaddr", SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", SF_VAL_BOOL, 0, 1,
                           SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true},
@@ -30,6 +33,43 @@ const struct sf_option sf_options[SF_OPT_COUNT] = {
                         SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true},
     [SF_OPT_BACKLOG] = {"backlog", 0, 0, "listen backlog", SF_VAL_COUNT, 1, 65535,
                         SF_PHASE_LISTEN_ARG, TCP_ONLY, SF_ROLE_SERVER, false},
+    /* IPV6_V6ONLY fails with EINVAL once the socket is bound: before bind only. */
+    [SF_OPT_V6ONLY] = {"v6only", IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", SF_VAL_BOOL, 0, 1,
+                       SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true, 0, 0, NULL, SF_FAMILY_IPV6},
+    [SF_OPT_FREEBIND] = {"freebind", IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND", SF_VAL_BOOL, 0, 1,
+                         SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true, IPPROTO_IPV6,
+                         IPV6_FREEBIND, "IPV6_FREEBIND", 0},
+    [SF_OPT_TRANSPARENT] = {"transparent", IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT",
+                            SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true,
+                            IPPROTO_IPV6, IPV6_TRANSPARENT, "IPV6_TRANSPARENT", 0},
+    [SF_OPT_BIND_DEVICE] = {"bind_device", SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE",
+                            SF_VAL_NAME, 1, SF_NAME_MAX, SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE,
+                            ANY_ROLE, true},
+    [SF_OPT_RCVBUF] = {"rcvbuf", SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", SF_VAL_SIZE, 1024, INT_MAX / 2,
+                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true},
+    [SF_OPT_SNDBUF] = {"sndbuf", SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF", SF_VAL_SIZE, 1024, INT_MAX / 2,
+                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true},
+    [SF_OPT_LINGER] = {"linger", SOL_SOCKET, SO_LINGER, "SO_LINGER", SF_VAL_LINGER, -1, 32767,
+                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true},
+    [SF_OPT_DEFER_ACCEPT] = {"defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT",
+                             SF_VAL_SECONDS, 0, 32767, SF_PHASE_LISTENER, TCP_ONLY,
+                             SF_ROLE_SERVER, false},
+    [SF_OPT_FASTOPEN] = {"fastopen", IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN", SF_VAL_COUNT, 0,
+                         65535, SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER, false},
+    [SF_OPT_MAXSEG] = {"maxseg", IPPROTO_TCP, TCP_MAXSEG, "TCP_MAXSEG", SF_VAL_COUNT, 88, 32767,
+                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true},
+    [SF_OPT_CONGESTION] = {"congestion", IPPROTO_TCP, TCP_CONGESTION, "TCP_CONGESTION",
+                           SF_VAL_NAME, 1, SF_NAME_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE,
+                           true},
+    [SF_OPT_TOS] = {"tos", IPPROTO_IP, IP_TOS, "IP_TOS", SF_VAL_COUNT, 0, 255, SF_PHASE_CONNECTION,
+                    ANY_TYPE, ANY_ROLE, true, IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS", 0},
+    [SF_OPT_MARK] = {"mark", SOL_SOCKET, SO_MARK, "SO_MARK", SF_VAL_U32, 0, UINT32_MAX,
+                     SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE, ANY_ROLE, true},
+    [SF_OPT_PRIORITY] = {"priority", SOL_SOCKET, SO_PRIORITY, "SO_PRIORITY", SF_VAL_COUNT, 0,
+                         INT_MAX, SF_PHASE_CONNECTION, ANY_TYPE, ANY_ROLE, false},
+    [SF_OPT_NOTSENT_LOWAT] = {"notsent_lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+                              "TCP_NOTSENT_LOWAT", SF_VAL_SIZE, 1, INT_MAX, SF_PHASE_CONNECTION,
+                              TCP_ONLY, ANY_ROLE, true},
 };
 
 const struct sf_option *sf_option_by_key(const char *key)
@@ -38,6 +78,16 @@ const struct sf_option *sf_option_by_key(const char *key)
         if (strcmp(sf_options[i].key, key) == 0)
             return &sf_options[i];
     return NULL;
+}
+
+void sf_option_sockopt(const struct sf_option *opt, unsigned family, int *level, int *name,
+                       const char **label)
+{
+    bool six = family == SF_FAMILY_IPV6 && opt->optname6;
+    *level = six ? opt->level6 : opt->level;
+    *name = six ? opt->optname6 : opt->optname;
+    if (label)
+        *label = six ? opt->optlabel6 : opt->optlabel;
 }
 
 uint32_t sf_options_applicable(unsigned type, unsigned role)

@@ -16,6 +16,21 @@ enum sf_opt_id {
     SF_OPT_USER_TIMEOUT,
     SF_OPT_NODELAY,
     SF_OPT_BACKLOG,
+    SF_OPT_V6ONLY,
+    SF_OPT_FREEBIND,
+    SF_OPT_TRANSPARENT,
+    SF_OPT_BIND_DEVICE,
+    SF_OPT_RCVBUF,
+    SF_OPT_SNDBUF,
+    SF_OPT_LINGER,
+    SF_OPT_DEFER_ACCEPT,
+    SF_OPT_FASTOPEN,
+    SF_OPT_MAXSEG,
+    SF_OPT_CONGESTION,
+    SF_OPT_TOS,
+    SF_OPT_MARK,
+    SF_OPT_PRIORITY,
+    SF_OPT_NOTSENT_LOWAT,
     SF_OPT_COUNT
 };
 
@@ -29,13 +44,22 @@ enum sf_value_kind {
     SF_VAL_SECONDS, /* duration that must be whole seconds -> seconds */
     SF_VAL_MILLIS,  /* duration -> milliseconds */
     SF_VAL_COUNT,   /* plain whole number */
+    SF_VAL_SIZE,    /* bytes: 65536, 256k, 4m */
+    SF_VAL_NAME,    /* a name (interface, congestion control): an index into the policy's names */
+    SF_VAL_LINGER,  /* off (-1) or a duration in whole seconds -> struct linger */
+    SF_VAL_U32,     /* 0..4294967295, decimal or 0x hex; kept as the same 32 bits */
 };
 
-/* The hook point at which an option is applied. */
+/* The longest name a SF_VAL_NAME option takes (IFNAMSIZ, TCP_CA_NAME_MAX). */
+#define SF_NAME_MAX 15
+
+/* The hook points at which an option is applied (a bit set). */
 enum sf_phase {
-    SF_PHASE_BIND = 1,       /* before the real bind */
+    SF_PHASE_BIND = 1,       /* a server socket, before the real bind */
     SF_PHASE_CONNECTION = 2, /* listener at listen, client before connect, accepted socket */
     SF_PHASE_LISTEN_ARG = 4, /* replaces the backlog argument of listen */
+    SF_PHASE_LISTENER = 8,   /* the listener at listen only */
+    SF_PHASE_CLIENT = 16,    /* a client socket, before the real connect */
 };
 
 /* Bit sets for socket types, roles and families; 0 in a rule means "any". */
@@ -49,17 +73,25 @@ struct sf_option {
     int optname;          /* setsockopt name; 0 for backlog */
     const char *optlabel; /* "TCP_KEEPIDLE", for messages */
     enum sf_value_kind kind;
-    int64_t min, max; /* range in the value's unit (seconds, ms, count) */
-    unsigned phase;   /* one enum sf_phase */
+    int64_t min, max; /* range in the value's unit (seconds, ms, count, bytes) */
+    unsigned phase;   /* enum sf_phase bits */
     unsigned types;   /* SF_TYPE_* the option exists for */
     unsigned roles;   /* SF_ROLE_* it can act on */
-    bool inherited;   /* copied by the kernel from a listener to accepted sockets */
+    bool inherited;   /* copied by the kernel from a listener to accepted sockets (measured:
+                         tests/integration/test_options.c) */
+    int level6, optname6; /* on IPv6 sockets, when not the same (IP_TOS -> IPV6_TCLASS) */
+    const char *optlabel6;
+    unsigned families; /* SF_FAMILY_* it exists for; 0 = both */
 };
 
 extern const struct sf_option sf_options[SF_OPT_COUNT];
 
 /* The row for a policy key, or NULL. */
 const struct sf_option *sf_option_by_key(const char *key);
+
+/* The level and name of opt on a socket of family SF_FAMILY_IPV4/IPV6. */
+void sf_option_sockopt(const struct sf_option *opt, unsigned family, int *level, int *name,
+                       const char **label);
 
 /* Bit set of the options that apply to a socket of one type and role. */
 uint32_t sf_options_applicable(unsigned type, unsigned role);

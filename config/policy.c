@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <fnmatch.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,9 @@
 #define MAX_SECTION_NAME 49 /* inih keeps 50 bytes of a section name */
 #define ERRLEN 256
 
-enum match_key { M_PROGRAM, M_PORT, M_ROLE, M_FAMILY, M_TYPE, M_COUNT };
-static const char *const match_keys[M_COUNT] = {"match.program", "match.port", "match.role",
-                                                "match.family", "match.type"};
+enum match_key { M_PROGRAM, M_PORT, M_ROLE, M_FAMILY, M_TYPE, M_ADDRESS, M_COUNT };
+static const char *const match_keys[M_COUNT] = {"match.program", "match.port",   "match.role",
+                                                "match.family",  "match.type",   "match.address"};
 enum global_key { G_LOG, G_STRICT, G_PRECEDENCE, G_COUNT };
 static const char *const global_keys[G_COUNT] = {"log", "strict", "precedence"};
 
@@ -41,6 +42,7 @@ struct parse_ctx {
     struct name_index names;
     size_t rules_cap;
     unsigned stopped_at; /* the last line read when too many errors stopped the parser */
+    unsigned rule_dscp_line; /* the current rule's tos came from a dscp key */
     bool oom;
 };
 
@@ -161,6 +163,7 @@ static const char *type_names(unsigned types)
 static void finish_rule(struct parse_ctx *c)
 {
     struct sf_rule *r = c->rule;
+    c->rule_dscp_line = 0;
     if (!r)
         return;
     for (int i = 0; i < SF_OPT_COUNT; i++) {
@@ -174,6 +177,10 @@ static void finish_rule(struct parse_ctx *c)
             ERROR(c, r->value_line[i], "%s applies to %s sockets only; this rule matches %s",
                   o->key, o->roles == SF_ROLE_SERVER ? "server" : "client",
                   r->roles == SF_ROLE_SERVER ? "server" : "client");
+        else if (o->families && r->families && !(o->families & r->families))
+            ERROR(c, r->value_line[i], "%s applies to %s sockets only; this rule matches %s",
+                  o->key, o->families == SF_FAMILY_IPV6 ? "ipv6" : "ipv4",
+                  r->families == SF_FAMILY_IPV6 ? "ipv6" : "ipv4");
     }
     c->rule = NULL;
 }
@@ -486,10 +493,66 @@ static bool type_item(struct parse_ctx *c, const char *key, char *t)
     return word_item(c, key, t, w, 2, &c->rule->types);
 }
 
+/* 10.1.0.0/16, 192.0.2.7 (a /32), 2001:db8::/32, ::ffff:10.0.0.0/104 (v4-mapped:
+ * taken as the IPv4 network it maps). */
+static bool address_item(struct parse_ctx *c, const char *key, char *t)
+{
+    char q[64];
+    struct sf_cidr cidr = {0};
+    char *slash = strchr(t, '/');
+    if (slash)
+        *slash = '\0';
+    unsigned max;
+    uint8_t buf[16];
+    if (inet_pton(AF_INET, t, buf) == 1) {
+        cidr.family = SF_FAMILY_IPV4;
+        memcpy(cidr.addr, buf, 4);
+        max = 32;
+    } else if (inet_pton(AF_INET6, t, buf) == 1) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(buf, mapped, 12) == 0) {
+            cidr.family = SF_FAMILY_IPV4;
+            memcpy(cidr.addr, buf + 12, 4);
+            max = 32;
+        } else {
+            cidr.family = SF_FAMILY_IPV6;
+            memcpy(cidr.addr, buf, 16);
+            max = 128;
+        }
+    } else {
+        if (slash)
+            *slash = '/';
+        ERROR(c, c->lineno, "%s: %s is not an address or network (10.1.0.0/16, 2001:db8::/32)",
+              key, sf_quote(t, q, sizeof q));
+        return false;
+    }
+    uint64_t prefix = max;
+    if (slash) {
+        *slash = '/';
+        bool mapped_prefix = cidr.family == SF_FAMILY_IPV4 && strchr(t, ':');
+        uint64_t limit = mapped_prefix ? 128 : max;
+        if (sf_parse_uint(slash + 1, limit, &prefix) != 0 || (mapped_prefix && prefix < 96)) {
+            ERROR(c, c->lineno, "%s: %s has a bad prefix length (0..%u)", key,
+                  sf_quote(t, q, sizeof q), (unsigned)limit);
+            return false;
+        }
+        if (mapped_prefix)
+            prefix -= 96;
+    }
+    cidr.prefix = (uint8_t)prefix;
+    struct sf_rule *r = c->rule;
+    struct sf_cidr *v = grow(c, r->addrs, r->naddrs + 1, sizeof *v);
+    if (!v)
+        return false;
+    r->addrs = v;
+    v[r->naddrs++] = cidr;
+    return true;
+}
+
 static void match_key(struct parse_ctx *c, enum match_key k, const char *value)
 {
     static bool (*const item[M_COUNT])(struct parse_ctx *, const char *, char *) = {
-        program_item, port_item, role_item, family_item, type_item};
+        program_item, port_item, role_item, family_item, type_item, address_item};
     if (duplicate_key(c, &c->match_line[k], match_keys[k]))
         return;
     char *copy = strdup(value);
@@ -508,6 +571,25 @@ static void match_key(struct parse_ctx *c, enum match_key k, const char *value)
         c->rule->types = SF_TYPE_TCP; /* keep the rule consistent after an error */
 }
 
+/* Keeps a name option's value in the policy's name table. */
+static int add_name(struct parse_ctx *c, const char *name, int32_t *index)
+{
+    struct sf_policy *p = c->p;
+    for (size_t i = 0; i < p->nnames; i++) {
+        if (strcmp(p->names[i], name) == 0) {
+            *index = (int32_t)i;
+            return 0;
+        }
+    }
+    char(*v)[SF_NAME_MAX + 1] = grow(c, p->names, p->nnames + 1, sizeof *v);
+    if (!v)
+        return -1;
+    p->names = v;
+    snprintf(v[p->nnames], sizeof v[p->nnames], "%s", name);
+    *index = (int32_t)p->nnames++;
+    return 0;
+}
+
 static void rule_key(struct parse_ctx *c, const char *name, const char *value)
 {
     char q[64], err[ERRLEN];
@@ -517,17 +599,40 @@ static void rule_key(struct parse_ctx *c, const char *name, const char *value)
             return;
         }
     }
-    const struct sf_option *o = sf_option_by_key(name);
+    bool dscp = strcmp(name, "dscp") == 0; /* another way to write tos */
+    const struct sf_option *o = dscp ? &sf_options[SF_OPT_TOS] : sf_option_by_key(name);
     if (!o) {
         ERROR(c, c->lineno, "unknown key %s in [%s]", sf_quote(name, q, sizeof q), c->rule->name);
         return;
     }
     int id = (int)(o - sf_options);
     struct sf_rule *r = c->rule;
+    if (id == SF_OPT_TOS && r->value_line[id] && dscp != (c->rule_dscp_line != 0)) {
+        ERROR(c, c->lineno, "%s: tos and dscp set the same option (first set on line %u)", name,
+              r->value_line[id]);
+        return;
+    }
     if (duplicate_key(c, &r->value_line[id], name))
         return;
-    if (sf_parse_option_value(o, value, &r->value[id], err, sizeof err) != 0) {
-        ERROR(c, c->lineno, "%s: %s", name, err);
+    int rc;
+    if (dscp) {
+        uint64_t v;
+        rc = sf_parse_dscp(value, &v);
+        if (rc == 0)
+            r->value[id] = (int32_t)(v << 2);
+        else
+            snprintf(err, sizeof err,
+                     "%s is not a DSCP (ef, af11..af43, cs0..cs7, le, or 0..63)",
+                     sf_quote(value, q, sizeof q));
+        c->rule_dscp_line = c->lineno;
+    } else {
+        rc = sf_parse_option_value(o, value, &r->value[id], err, sizeof err);
+    }
+    if (rc == 0 && o->kind == SF_VAL_NAME)
+        rc = add_name(c, value, &r->value[id]);
+    if (rc != 0) {
+        if (!c->oom)
+            ERROR(c, c->lineno, "%s: %s", name, err);
         r->value_line[id] = 0; /* not set; a later check must not blame it */
         return;
     }
@@ -671,7 +776,29 @@ int sf_policy_select_program(struct sf_policy *p, const char *const *names, size
             p->active[k++] = idx;
     }
     p->nactive = k;
+    p->active_set = 0;
+    for (size_t i = 0; i < p->nactive; i++)
+        p->active_set |= p->rules[p->active[i]].set;
+    /* The index folds rules by kind and port; rules that match addresses are
+     * decided by scanning (fine for the hundreds of rules a policy has). */
+    for (size_t i = 0; i < p->nactive; i++)
+        if (p->rules[p->active[i]].naddrs)
+            return 0;
     return p->nerrors ? 0 : sf_index_build(p);
+}
+
+const char *sf_policy_name(const struct sf_policy *p, int32_t value)
+{
+    return value >= 0 && (size_t)value < p->nnames ? p->names[value] : "?";
+}
+
+void sf_policy_format_value(const struct sf_policy *p, const struct sf_option *opt, int32_t value,
+                            char *buf, size_t len)
+{
+    if (opt->kind == SF_VAL_NAME)
+        snprintf(buf, len, "%s", sf_policy_name(p, value));
+    else
+        sf_format_option_value(opt, value, buf, len);
 }
 
 void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *buf, size_t len)
@@ -694,6 +821,7 @@ void sf_policy_free(struct sf_policy *p)
             free(r->programs[g]);
         free(r->programs);
         free(r->ports);
+        free(r->addrs);
         free(r->name);
     }
     for (size_t i = 0; i < p->nerrors; i++)
@@ -702,6 +830,7 @@ void sf_policy_free(struct sf_policy *p)
     sf_index_free(p->index);
     free(p->rules);
     free(p->active);
+    free(p->names);
     free(p->source);
     free(p);
 }

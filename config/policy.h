@@ -21,6 +21,13 @@ struct sf_port_range {
     uint16_t lo, hi;
 };
 
+/* One match.address entry: IPv4 (4 bytes used) or IPv6, and a prefix length. */
+struct sf_cidr {
+    uint8_t family; /* SF_FAMILY_IPV4 or SF_FAMILY_IPV6 */
+    uint8_t prefix;
+    uint8_t addr[16];
+};
+
 struct sf_rule {
     char *name;    /* section header */
     unsigned line; /* line of the header */
@@ -28,6 +35,8 @@ struct sf_rule {
     size_t nprograms;
     struct sf_port_range *ports;
     size_t nports;
+    struct sf_cidr *addrs; /* match.address */
+    size_t naddrs;
     unsigned roles, families; /* SF_ROLE_*, SF_FAMILY_*; 0 = any */
     unsigned types;           /* SF_TYPE_*; TCP when match.type is absent */
     uint32_t set;             /* SF_OPT_BIT of every option the rule sets */
@@ -55,9 +64,12 @@ struct sf_policy {
     size_t nrules;
     size_t *active; /* indices of the rules that can match this program */
     size_t nactive;
+    uint32_t active_set; /* every option some active rule sets */
     struct sf_error *errors;
     size_t nerrors;
     struct sf_index *index; /* over the active rules; NULL: decide by scanning */
+    char (*names)[SF_NAME_MAX + 1]; /* values of name options (bind_device, congestion) */
+    size_t nnames;
 };
 
 /* Parses len bytes of INI text. Never returns NULL but when out of memory;
@@ -73,6 +85,13 @@ struct sf_policy *sf_policy_failed(const char *source, const char *message);
  * (or that have no match.program), then builds the matching index. Call
  * before the policy is shared. */
 int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames);
+
+/* The name a SF_VAL_NAME option's value stands for. */
+const char *sf_policy_name(const struct sf_policy *p, int32_t value);
+
+/* Formats a value the way the policy writes it, names included. */
+void sf_policy_format_value(const struct sf_policy *p, const struct sf_option *opt, int32_t value,
+                            char *buf, size_t len);
 
 /* "FILE:LINE: message" (or "FILE: message") into buf. */
 void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *buf, size_t len);

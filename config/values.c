@@ -159,6 +159,33 @@ int sf_parse_option_value(const struct sf_option *opt, const char *s, int32_t *o
             return -1;
         }
         break;
+    case SF_VAL_SIZE:
+        r = sf_parse_size(s, &v);
+        if (r == -1) {
+            snprintf(err, errlen, "%s is not a size (use 65536, 256k or 4m)",
+                     sf_quote(s, q, sizeof q));
+            return -1;
+        }
+        break;
+    case SF_VAL_U32:
+        r = sf_parse_u32(s, &v);
+        if (r == -1) {
+            snprintf(err, errlen, "%s is not a number (decimal, or hex as 0x...)",
+                     sf_quote(s, q, sizeof q));
+            return -1;
+        }
+        break;
+    case SF_VAL_NAME:
+        if (sf_check_name(s, err, errlen) != 0)
+            return -1;
+        *out = 0; /* the caller keeps the name itself */
+        return 0;
+    case SF_VAL_LINGER:
+        if (strcmp(s, "off") == 0) {
+            *out = -1;
+            return 0;
+        }
+        __attribute__((fallthrough)); /* a duration in whole seconds */
     case SF_VAL_SECONDS:
     case SF_VAL_MILLIS:
         r = sf_parse_duration_ms(s, &v);
@@ -167,7 +194,12 @@ int sf_parse_option_value(const struct sf_option *opt, const char *s, int32_t *o
                      sf_quote(s, q, sizeof q));
             return -1;
         }
-        if (r == 0 && opt->kind == SF_VAL_SECONDS) {
+        if (r == -1 && opt->kind == SF_VAL_LINGER) {
+            snprintf(err, errlen, "%s is not off or a duration (use off, 0, 5s, 1m)",
+                     sf_quote(s, q, sizeof q));
+            return -1;
+        }
+        if (r == 0 && opt->kind != SF_VAL_MILLIS) {
             if (v % 1000 != 0) {
                 snprintf(err, errlen, "%s is not a whole number of seconds",
                          sf_quote(s, q, sizeof q));
@@ -177,7 +209,7 @@ int sf_parse_option_value(const struct sf_option *opt, const char *s, int32_t *o
         }
         break;
     }
-    if (r == -2 || v < (uint64_t)opt->min || v > (uint64_t)opt->max) {
+    if (r == -2 || (int64_t)v < opt->min || v > (uint64_t)opt->max) {
         format_range(opt, range, sizeof range);
         snprintf(err, errlen, "%s is out of range (%s)", sf_quote(s, q, sizeof q), range);
         return -1;
@@ -204,5 +236,106 @@ void sf_format_option_value(const struct sf_option *opt, int32_t value, char *bu
     case SF_VAL_COUNT:
         snprintf(buf, len, "%ld", (long)value);
         break;
+    case SF_VAL_SIZE:
+        if (value >= 1048576 && value % 1048576 == 0)
+            snprintf(buf, len, "%ldm", (long)value / 1048576);
+        else if (value >= 1024 && value % 1024 == 0)
+            snprintf(buf, len, "%ldk", (long)value / 1024);
+        else
+            snprintf(buf, len, "%ld", (long)value);
+        break;
+    case SF_VAL_NAME:
+        snprintf(buf, len, "#%ld", (long)value); /* the policy knows the name */
+        break;
+    case SF_VAL_LINGER:
+        if (value < 0)
+            snprintf(buf, len, "off");
+        else
+            snprintf(buf, len, "%lds", (long)value);
+        break;
+    case SF_VAL_U32:
+        snprintf(buf, len, "%lu", (unsigned long)(uint32_t)value);
+        break;
     }
+}
+
+int sf_parse_size(const char *s, uint64_t *out)
+{
+    const char *end;
+    uint64_t n;
+    int r = parse_digits(s, &end, UINT64_MAX >> 31, &n);
+    if (r != 0)
+        return r;
+    uint64_t scale = 1;
+    if (*end == 'k' || *end == 'K')
+        scale = 1024;
+    else if (*end == 'm' || *end == 'M')
+        scale = 1048576;
+    else if (*end == 'g' || *end == 'G')
+        scale = 1073741824;
+    else if (*end)
+        return -1;
+    if (*end && end[1])
+        return -1;
+    *out = n * scale;
+    return 0;
+}
+
+int sf_parse_u32(const char *s, uint64_t *out)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        uint64_t v = 0;
+        const char *p = s + 2;
+        if (!isxdigit((unsigned char)*p))
+            return -1;
+        for (; isxdigit((unsigned char)*p); p++) {
+            if (v > 0xffffffffu)
+                return -2;
+            v = v * 16 + (uint64_t)(isdigit((unsigned char)*p) ? *p - '0'
+                                                               : (tolower((unsigned char)*p) - 'a' + 10));
+        }
+        if (*p)
+            return -1;
+        *out = v;
+        return v > 0xffffffffu ? -2 : 0;
+    }
+    return sf_parse_uint(s, UINT64_MAX, out);
+}
+
+int sf_check_name(const char *s, char *err, size_t errlen)
+{
+    char q[64];
+    size_t n = strlen(s);
+    bool ok = n >= 1 && n <= SF_NAME_MAX;
+    for (const char *p = s; ok && *p; p++)
+        ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.' || *p == '@';
+    if (!ok) {
+        snprintf(err, errlen, "%s is not a name (1 to %d letters, digits and - _ . @)",
+                 sf_quote(s, q, sizeof q), SF_NAME_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* Differentiated services code points by name (RFC 2474, 2597, 3246, 8622). */
+int sf_parse_dscp(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *name;
+        unsigned dscp;
+    } names[] = {{"cs0", 0},   {"cs1", 8},   {"cs2", 16},  {"cs3", 24},  {"cs4", 32},
+                 {"cs5", 40},  {"cs6", 48},  {"cs7", 56},  {"af11", 10}, {"af12", 12},
+                 {"af13", 14}, {"af21", 18}, {"af22", 20}, {"af23", 22}, {"af31", 26},
+                 {"af32", 28}, {"af33", 30}, {"af41", 34}, {"af42", 36}, {"af43", 38},
+                 {"ef", 46},   {"va", 44},   {"le", 1},    {"be", 0}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(s, names[i].name) == 0) {
+            *out = names[i].dscp;
+            return 0;
+        }
+    }
+    int r = sf_parse_uint(s, UINT64_MAX, out);
+    if (r == 0 && *out > 63)
+        return -2;
+    return r;
 }

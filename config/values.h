@@ -25,6 +25,15 @@ int sf_parse_duration_ms(const char *s, uint64_t *ms);
 int sf_parse_option_value(const struct sf_option *opt, const char *s, int32_t *out, char *err,
                           size_t errlen);
 
+/* 65536, 256k, 4m, 1g; 0, -1 malformed, -2 too large. */
+int sf_parse_size(const char *s, uint64_t *out);
+/* Decimal or 0x hex up to 0xffffffff. */
+int sf_parse_u32(const char *s, uint64_t *out);
+/* A DSCP by name (ef, af21, cs3, le, ...) or number 0..63. */
+int sf_parse_dscp(const char *s, uint64_t *out);
+/* Whether s can be an interface or congestion-control name. */
+int sf_check_name(const char *s, char *err, size_t errlen);
+
 /* Formats a value of an option the way a policy would write it ("60s", "yes"). */
 void sf_format_option_value(const struct sf_option *opt, int32_t value, char *buf, size_t len);
 

@@ -6,14 +6,49 @@
 #include "log.h"
 #include "real.h"
 
-/* Timers go in before SO_KEEPALIVE arms the keepalive timer. */
-static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
-    SF_OPT_REUSEADDR, SF_OPT_REUSEPORT,    SF_OPT_KEEPIDLE, SF_OPT_KEEPINTVL, SF_OPT_KEEPCNT,
-    SF_OPT_KEEPALIVE, SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,  SF_OPT_BACKLOG};
+static int set_option(const struct sf_policy *p, int fd, const struct sf_option *o, int level,
+                      int name, int32_t v);
 
-static void log_value(struct logbuf *b, const struct sf_option *o, int32_t v)
+/* Bind-time options first; buffer sizes before the handshake that fixes the
+ * window scale; timers before SO_KEEPALIVE arms the keepalive timer. */
+static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
+    SF_OPT_REUSEADDR,    SF_OPT_REUSEPORT,     SF_OPT_V6ONLY,    SF_OPT_FREEBIND,
+    SF_OPT_TRANSPARENT,  SF_OPT_BIND_DEVICE,   SF_OPT_MARK,      SF_OPT_RCVBUF,
+    SF_OPT_SNDBUF,       SF_OPT_MAXSEG,        SF_OPT_LINGER,    SF_OPT_TOS,
+    SF_OPT_PRIORITY,     SF_OPT_CONGESTION,    SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
+    SF_OPT_FASTOPEN,     SF_OPT_KEEPIDLE,      SF_OPT_KEEPINTVL, SF_OPT_KEEPCNT,
+    SF_OPT_KEEPALIVE,    SF_OPT_USER_TIMEOUT,  SF_OPT_NODELAY,   SF_OPT_BACKLOG};
+
+/* As the policy writes it; no stdio (this runs in the hooks). */
+static void log_value(struct logbuf *b, const struct sf_policy *p, const struct sf_option *o,
+                      int32_t v)
 {
     switch (o->kind) {
+    case SF_VAL_SIZE:
+        if (v >= 1048576 && v % 1048576 == 0) {
+            log_int(b, v / 1048576);
+            log_str(b, "m");
+        } else if (v >= 1024 && v % 1024 == 0) {
+            log_int(b, v / 1024);
+            log_str(b, "k");
+        } else {
+            log_int(b, v);
+        }
+        break;
+    case SF_VAL_NAME:
+        log_str(b, sf_policy_name(p, v));
+        break;
+    case SF_VAL_LINGER:
+        if (v < 0) {
+            log_str(b, "off");
+        } else {
+            log_int(b, v);
+            log_str(b, "s");
+        }
+        break;
+    case SF_VAL_U32:
+        log_uint(b, (uint32_t)v);
+        break;
     case SF_VAL_BOOL:
         log_str(b, v ? "yes" : "no");
         break;
@@ -42,23 +77,55 @@ static const char *errno_name(int err)
 #endif
 }
 
-static void warn_failure(const struct apply_event *ev, const struct sf_option *o, int32_t v,
-                         int err)
+static void warn_failure(const struct sf_policy *p, const struct apply_event *ev,
+                         const struct sf_option *o, const char *label, int32_t v, int err)
 {
     if (!log_enabled(SF_LOG_WARN))
         return;
     struct logbuf b;
     log_begin_event(&b, ev->call, ev->fd, ev->addr, ev->addrlen);
     log_str(&b, ": setsockopt ");
-    log_str(&b, o->optlabel);
+    log_str(&b, label);
     log_str(&b, "=");
-    log_int(&b, v);
+    log_value(&b, p, o, v);
     log_str(&b, " failed: ");
     log_str(&b, errno_name(err));
     log_str(&b, " (");
     log_int(&b, err);
-    log_str(&b, "); the socket keeps its own value");
+    log_str(&b, ")");
+    if (err == EPERM && (o == &sf_options[SF_OPT_TRANSPARENT] || o == &sf_options[SF_OPT_MARK] ||
+                         o == &sf_options[SF_OPT_PRIORITY]))
+        log_str(&b, ", it needs CAP_NET_ADMIN");
+    log_str(&b, "; the socket keeps its own value");
     log_end(&b);
+}
+
+/* setsockopt with the value in the form the option takes. */
+int apply_one(const struct sf_policy *p, int fd, const struct sf_option *o, unsigned family,
+              int32_t v)
+{
+    int level, name;
+    sf_option_sockopt(o, family, &level, &name, NULL);
+    return set_option(p, fd, o, level, name, v);
+}
+
+static int set_option(const struct sf_policy *p, int fd, const struct sf_option *o, int level,
+                      int name, int32_t v)
+{
+    switch (o->kind) {
+    case SF_VAL_NAME: {
+        const char *s = sf_policy_name(p, v);
+        return real_setsockopt(fd, level, name, s, (socklen_t)strlen(s));
+    }
+    case SF_VAL_LINGER: {
+        struct linger lg = {.l_onoff = v >= 0, .l_linger = v >= 0 ? v : 0};
+        return real_setsockopt(fd, level, name, &lg, sizeof lg);
+    }
+    default: {
+        int i = v;
+        return real_setsockopt(fd, level, name, &i, sizeof i);
+    }
+    }
 }
 
 static void info_applied(const struct sf_policy *p, const struct apply_event *ev,
@@ -89,7 +156,7 @@ static void info_applied(const struct sf_policy *p, const struct apply_event *ev
         log_str(&b, " ");
         log_str(&b, sf_options[i].key);
         log_str(&b, "=");
-        log_value(&b, &sf_options[i], d->value[i]);
+        log_value(&b, p, &sf_options[i], d->value[i]);
     }
     if (kept) {
         log_str(&b, done ? "; " : " ");
@@ -117,13 +184,15 @@ void apply_decision(const struct sf_policy *p, const struct apply_event *ev,
             kept |= SF_OPT_BIT(id);
             continue;
         }
-        if (o->phase == SF_PHASE_LISTEN_ARG) { /* the caller passes it to listen */
+        if (o->phase & SF_PHASE_LISTEN_ARG) { /* the caller passes it to listen */
             done |= SF_OPT_BIT(id);
             continue;
         }
-        int v = d->value[id];
-        if (real_setsockopt(ev->fd, o->level, o->optname, &v, sizeof v) != 0)
-            warn_failure(ev, o, v, errno);
+        int level, name;
+        const char *label;
+        sf_option_sockopt(o, ev->family, &level, &name, &label);
+        if (set_option(p, ev->fd, o, level, name, d->value[id]) != 0)
+            warn_failure(p, ev, o, label, d->value[id], errno);
         else
             done |= SF_OPT_BIT(id);
     }

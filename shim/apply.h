@@ -9,6 +9,8 @@
 struct apply_event {
     const char *call; /* "bind", "listen", "accept", "connect" */
     int fd;
+    unsigned family; /* of the socket itself (SF_FAMILY_IPV6 for AF_INET6, v4-mapped or not):
+                        it chooses IP_TOS or IPV6_TCLASS */
     const struct sockaddr *addr; /* for the log line */
     socklen_t addrlen;
 };
@@ -20,5 +22,10 @@ struct apply_event {
  * errno may change. */
 void apply_decision(const struct sf_policy *p, const struct apply_event *ev,
                     const struct sf_decision *d, unsigned phases, uint32_t keep);
+
+/* Sets one option to v on fd, a socket of family SF_FAMILY_*; 0 or -1 with
+ * errno. */
+int apply_one(const struct sf_policy *p, int fd, const struct sf_option *o, unsigned family,
+              int32_t v);
 
 #endif

@@ -1,5 +1,7 @@
 #include "facts.h"
 
+#include <string.h>
+
 #include <netinet/in.h>
 
 #include "fdtable.h"
@@ -65,13 +67,21 @@ bool facts_addr(uint8_t kind, const struct sockaddr *sa, socklen_t len, struct s
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         ev->family = SF_FAMILY_IPV4;
         ev->port = ntohs(in->sin_port);
+        memcpy(ev->addr, &in->sin_addr, 4);
+        ev->have_addr = true;
         return true;
     }
     if (sa->sa_family == AF_INET6 && (kind & FD_FAMILY_INET6) &&
         len >= (socklen_t)sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        ev->family = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) ? SF_FAMILY_IPV4 : SF_FAMILY_IPV6;
+        bool mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
+        ev->family = mapped ? SF_FAMILY_IPV4 : SF_FAMILY_IPV6;
         ev->port = ntohs(in6->sin6_port);
+        if (mapped)
+            memcpy(ev->addr, in6->sin6_addr.s6_addr + 12, 4);
+        else
+            memcpy(ev->addr, in6->sin6_addr.s6_addr, 16);
+        ev->have_addr = true;
         return true;
     }
     return false;

@@ -9,7 +9,7 @@
  * that loads the library, sockets or not. The program-options table is only
  * mapped once a program sets an option sockfix knows. */
 static _Atomic(_Atomic uint8_t *) kinds;
-static _Atomic(_Atomic uint16_t *) program_opts;
+static _Atomic(_Atomic uint32_t *) program_opts;
 
 /* mmap, not malloc: async-signal-safe and lock-free. Racing threads each
  * map one; the loser unmaps its own. */
@@ -35,11 +35,11 @@ static _Atomic uint8_t *kind_table(bool create)
     return get_or_map((_Atomic(void *) *)&kinds, FDTAB_SIZE * sizeof(uint8_t));
 }
 
-static _Atomic uint16_t *opts_table(bool create)
+static _Atomic uint32_t *opts_table(bool create)
 {
     if (!create)
         return atomic_load_explicit(&program_opts, memory_order_acquire);
-    return get_or_map((_Atomic(void *) *)&program_opts, FDTAB_SIZE * sizeof(uint16_t));
+    return get_or_map((_Atomic(void *) *)&program_opts, FDTAB_SIZE * sizeof(uint32_t));
 }
 
 static bool in_range(int fd)
@@ -62,7 +62,7 @@ void fdtab_set(int fd, uint8_t v)
     _Atomic uint8_t *t = kind_table(true);
     if (t)
         atomic_store_explicit(&t[fd], v, memory_order_relaxed);
-    _Atomic uint16_t *o = opts_table(false);
+    _Atomic uint32_t *o = opts_table(false);
     if (o)
         atomic_store_explicit(&o[fd], 0, memory_order_relaxed);
 }
@@ -78,7 +78,7 @@ void fdtab_add(int fd, uint8_t bits)
 
 uint32_t fdtab_program_options(int fd)
 {
-    _Atomic uint16_t *o = opts_table(false);
+    _Atomic uint32_t *o = opts_table(false);
     if (!o || !in_range(fd))
         return 0;
     return atomic_load_explicit(&o[fd], memory_order_relaxed);
@@ -88,18 +88,18 @@ void fdtab_add_program_options(int fd, uint32_t bits)
 {
     if (!in_range(fd) || !bits)
         return;
-    _Atomic uint16_t *o = opts_table(true);
+    _Atomic uint32_t *o = opts_table(true);
     if (o)
-        atomic_fetch_or_explicit(&o[fd], (uint16_t)bits, memory_order_relaxed);
+        atomic_fetch_or_explicit(&o[fd], bits, memory_order_relaxed);
 }
 
 void fdtab_set_program_options(int fd, uint32_t bits)
 {
     if (!in_range(fd))
         return;
-    _Atomic uint16_t *o = opts_table(bits != 0);
+    _Atomic uint32_t *o = opts_table(bits != 0);
     if (o)
-        atomic_store_explicit(&o[fd], (uint16_t)bits, memory_order_relaxed);
+        atomic_store_explicit(&o[fd], bits, memory_order_relaxed);
 }
 
 void fdtab_forget(int fd)
@@ -109,7 +109,7 @@ void fdtab_forget(int fd)
     _Atomic uint8_t *t = kind_table(false);
     if (t)
         atomic_store_explicit(&t[fd], FD_KIND_UNKNOWN, memory_order_relaxed);
-    _Atomic uint16_t *o = opts_table(false);
+    _Atomic uint32_t *o = opts_table(false);
     if (o)
         atomic_store_explicit(&o[fd], 0, memory_order_relaxed);
 }

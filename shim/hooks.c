@@ -27,6 +27,11 @@ static void log_passed_over(const char *call, int fd, const struct sockaddr *sa,
     log_end(&b);
 }
 
+static unsigned socket_family(uint8_t kind)
+{
+    return kind & FD_FAMILY_INET6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4;
+}
+
 /* The options sockfix leaves alone on fd: with precedence = program, those
  * the program set itself. */
 static uint32_t program_keeps(const struct sf_policy *p, int fd)
@@ -64,7 +69,7 @@ static void on_bind(int fd, const struct sockaddr *addr, socklen_t len)
         return;
     if (ev.port == 0) /* an ephemeral port has no TIME_WAIT past to get over */
         return;
-    struct apply_event act = {"bind", fd, addr, len};
+    struct apply_event act = {"bind", fd, socket_family(kind), addr, len};
     struct sf_decision d;
     decide_and_apply(p, &ev, &act, SF_PHASE_BIND, program_keeps(p, fd), &d);
 }
@@ -88,9 +93,10 @@ static int on_listen(int fd, int backlog)
     if (!p || !facts_type(kind = facts_socket_kind(fd), &ev) || ev.type != SF_TYPE_TCP ||
         !facts_local(fd, kind, &ss, &len, &ev))
         return backlog;
-    struct apply_event act = {"listen", fd, (struct sockaddr *)&ss, len};
+    struct apply_event act = {"listen", fd, socket_family(kind), (struct sockaddr *)&ss, len};
     struct sf_decision d;
-    bool matched = decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION | SF_PHASE_LISTEN_ARG,
+    bool matched = decide_and_apply(p, &ev, &act,
+                                    SF_PHASE_CONNECTION | SF_PHASE_LISTENER | SF_PHASE_LISTEN_ARG,
                                     program_keeps(p, fd), &d);
     /* Accepted sockets inherit what the listener carries: nothing to do per
      * connection, whether or not a rule matched. */
@@ -118,11 +124,43 @@ static uint32_t inherited_options(void)
     return m;
 }
 
+/* Connection options the kernel does not copy from a listener. */
+static uint32_t not_inherited_options(void)
+{
+    uint32_t m = 0;
+    for (int i = 0; i < SF_OPT_COUNT; i++)
+        if (!sf_options[i].inherited && (sf_options[i].phase & SF_PHASE_CONNECTION))
+            m |= SF_OPT_BIT(i);
+    return m;
+}
+
+/* Accepted from a configured listener: only what the kernel does not pass
+ * on (SO_PRIORITY) is set, and only when the policy sets such an option. */
+static void on_accept_configured(int fd, uint8_t kind)
+{
+    const struct sf_policy *p = shim_policy();
+    uint32_t only = not_inherited_options();
+    if (!p || !(p->active_set & only))
+        return;
+    struct sf_event ev = {.role = SF_ROLE_SERVER};
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (!facts_type(kind, &ev) || ev.type != SF_TYPE_TCP || !facts_local(fd, kind, &ss, &len, &ev))
+        return;
+    struct apply_event act = {"accept", fd, socket_family(kind), (struct sockaddr *)&ss, len};
+    struct sf_decision d;
+    if (sf_decide(p, &ev, &d) == 0 || !(d.set & only))
+        return;
+    d.set &= only;
+    apply_decision(p, &act, &d, SF_PHASE_CONNECTION, 0);
+}
+
 static void on_accept(int lfd, int fd)
 {
     uint8_t lkind = fdtab_get(lfd);
     if (lkind & FD_LISTENER_DONE) {
         fdtab_set(fd, (lkind & (FD_KIND_MASK | FD_FAMILY_MASK)) | FD_ACCEPTED);
+        on_accept_configured(fd, lkind);
         return;
     }
     /* A listener the shim never saw listen (inherited, socket activation):
@@ -137,7 +175,7 @@ static void on_accept(int lfd, int fd)
     if (!p || !facts_type(lkind, &ev) || ev.type != SF_TYPE_TCP ||
         !facts_local(fd, lkind, &ss, &len, &ev))
         return;
-    struct apply_event act = {"accept", fd, (struct sockaddr *)&ss, len};
+    struct apply_event act = {"accept", fd, socket_family(lkind), (struct sockaddr *)&ss, len};
     struct sf_decision d;
     decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, program_keeps(p, lfd) & inherited_options(),
                      &d);
@@ -172,9 +210,9 @@ static void on_connect(int fd, const struct sockaddr *addr, socklen_t len)
     if (!p || !facts_type(kind = facts_socket_kind(fd), &ev) || (kind & FD_CLIENT_DONE) ||
         !facts_addr(kind, addr, len, &ev))
         return;
-    struct apply_event act = {"connect", fd, addr, len};
+    struct apply_event act = {"connect", fd, socket_family(kind), addr, len};
     struct sf_decision d;
-    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION, program_keeps(p, fd), &d);
+    decide_and_apply(p, &ev, &act, SF_PHASE_CONNECTION | SF_PHASE_CLIENT, program_keeps(p, fd), &d);
     fdtab_add(fd, FD_CLIENT_DONE);
 }
 
@@ -191,9 +229,12 @@ int sf_hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 /* The option of the table a setsockopt names, or -1. */
 static int option_id(int level, int name)
 {
-    for (int i = 0; i < SF_OPT_COUNT; i++)
-        if (sf_options[i].level == level && sf_options[i].optname == name && level != 0)
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        const struct sf_option *o = &sf_options[i];
+        if (level != 0 && ((o->level == level && o->optname == name) ||
+                           (o->optname6 && o->level6 == level && o->optname6 == name)))
             return i;
+    }
     return -1;
 }
 
@@ -227,8 +268,10 @@ static bool policy_value(const struct sf_policy *p, int fd, int id, int program_
         log_begin_event(&b, "setsockopt", fd, (struct sockaddr *)&ss, len);
         log_str(&b, ": the program's ");
         log_str(&b, sf_options[id].optlabel);
-        log_str(&b, "=");
-        log_int(&b, program_value);
+        if (sf_options[id].kind != SF_VAL_NAME && sf_options[id].kind != SF_VAL_LINGER) {
+            log_str(&b, "=");
+            log_int(&b, program_value);
+        }
         log_str(&b, " replaced by the policy's ");
         log_int(&b, *value);
         log_str(&b, " (rule ");
@@ -242,15 +285,15 @@ static bool policy_value(const struct sf_policy *p, int fd, int id, int program_
 int sf_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
     int id = option_id(level, name);
-    if (id < 0 || !val || len < (socklen_t)sizeof(int))
+    if (id < 0 || !val || len < 1)
         return real_setsockopt(fd, level, name, val, len);
     int saved = errno;
     const struct sf_policy *p = shim_policy();
     int32_t forced;
     bool replace = p && p->precedence == SF_PRECEDENCE_POLICY &&
-                   policy_value(p, fd, id, *(const int *)val, &forced);
+                   policy_value(p, fd, id, len >= (socklen_t)sizeof(int) ? *(const int *)val : 0, &forced);
     errno = saved;
-    int r = replace ? real_setsockopt(fd, level, name, &forced, sizeof forced)
+    int r = replace ? apply_one(p, fd, &sf_options[id], socket_family(fdtab_get(fd)), forced)
                     : real_setsockopt(fd, level, name, val, len);
     if (r == 0 && !replace) {
         saved = errno;

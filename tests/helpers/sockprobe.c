@@ -127,6 +127,53 @@ static void print_opts(const char *who, int fd)
             continue;
         printf("%s.%s=%d\n", who, opts[i].key, getint(fd, opts[i].level, opts[i].name));
     }
+    if (domain == AF_UNIX)
+        return;
+    /* the options of issue 8, in the kernel's units */
+    bool six = domain == AF_INET6;
+    static const struct {
+        const char *key;
+        int level, name, level6, name6;
+        bool tcp;
+    } more[] = {
+        {"rcvbuf", SOL_SOCKET, SO_RCVBUF, 0, 0, false},
+        {"sndbuf", SOL_SOCKET, SO_SNDBUF, 0, 0, false},
+        {"mark", SOL_SOCKET, SO_MARK, 0, 0, false},
+        {"priority", SOL_SOCKET, SO_PRIORITY, 0, 0, false},
+        {"tos", IPPROTO_IP, IP_TOS, IPPROTO_IPV6, IPV6_TCLASS, false},
+        {"freebind", IPPROTO_IP, IP_FREEBIND, IPPROTO_IPV6, IPV6_FREEBIND, false},
+        {"transparent", IPPROTO_IP, IP_TRANSPARENT, IPPROTO_IPV6, IPV6_TRANSPARENT, false},
+        {"maxseg", IPPROTO_TCP, TCP_MAXSEG, 0, 0, true},
+        {"notsent_lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0, 0, true},
+        {"defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT, 0, 0, true},
+        {"fastopen", IPPROTO_TCP, TCP_FASTOPEN, 0, 0, true},
+    };
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        if (more[i].tcp && !tcp_level)
+            continue;
+        int level = six && more[i].level6 ? more[i].level6 : more[i].level;
+        int name = six && more[i].level6 ? more[i].name6 : more[i].name;
+        printf("%s.%s=%d\n", who, more[i].key, getint(fd, level, name));
+    }
+    if (six)
+        printf("%s.v6only=%d\n", who, getint(fd, IPPROTO_IPV6, IPV6_V6ONLY));
+    struct linger lg = {0, 0};
+    socklen_t len = sizeof lg;
+    getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len);
+    printf("%s.linger=%d\n", who, lg.l_onoff ? lg.l_linger : -1);
+    char name[32] = "";
+    len = sizeof name - 1;
+    if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, &len) != 0)
+        len = 0;
+    name[len] = '\0';
+    printf("%s.bind_device=%s\n", who, name);
+    if (tcp_level) {
+        len = sizeof name - 1;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len) != 0)
+            len = 0;
+        name[strnlen(name, len)] = '\0';
+        printf("%s.congestion=%s\n", who, name);
+    }
 }
 
 /* The listener's backlog as the kernel keeps it (sk_max_ack_backlog), found
@@ -605,6 +652,40 @@ static int cmd_activated(void)
     return cmd_inherit(3);
 }
 
+/* A dual-stack listener on [::]:PORT (a real port, so bind-time rules apply). */
+static int cmd_any6(void)
+{
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT,
+                               .sin6_port = htons((uint16_t)free_port("6"))};
+    int l = socket(AF_INET6, SOCK_STREAM, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof any) != 0 || listen(l, BACKLOG) != 0)
+        die("listen on [::]");
+    print_opts("any6", l);
+    return 0;
+}
+
+/* Which options need a capability the process lacks: each set on a fresh
+ * socket, errno printed (0: it worked). */
+static int cmd_caps(void)
+{
+    int one = 1, mark = 42, prio = 7;
+    struct {
+        const char *key;
+        int level, name;
+        const int *v;
+    } tries[] = {{"transparent", IPPROTO_IP, IP_TRANSPARENT, &one},
+                 {"mark", SOL_SOCKET, SO_MARK, &mark},
+                 {"priority7", SOL_SOCKET, SO_PRIORITY, &prio},
+                 {"freebind", IPPROTO_IP, IP_FREEBIND, &one}};
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        int r = setsockopt(s, tries[i].level, tries[i].name, tries[i].v, sizeof(int));
+        printf("caps.%s=%d\n", tries[i].key, r ? errno : 0);
+        close(s);
+    }
+    return 0;
+}
+
 static int cmd_self(int argc, char **argv)
 {
     printf("pid=%d\n", (int)getpid());
@@ -718,6 +799,10 @@ int main(int argc, char **argv)
         return cmd_activate(argv + 2);
     if (strcmp(cmd, "activated") == 0)
         return cmd_activated();
+    if (strcmp(cmd, "any6") == 0)
+        return cmd_any6();
+    if (strcmp(cmd, "caps") == 0)
+        return cmd_caps();
     if (strcmp(cmd, "own") == 0)
         return cmd_own(arg);
     if (strcmp(cmd, "fdlife") == 0)

@@ -414,13 +414,13 @@ Test(shim, failed_setsockopt_is_logged_and_the_program_goes_on)
     char text[256];
     snprintf(
         text, sizeof text,
-        "listen fd=%ld 127.0.0.1:%ld: setsockopt TCP_KEEPIDLE=33 failed: EPERM (1); the socket "
+        "listen fd=%ld 127.0.0.1:%ld: setsockopt TCP_KEEPIDLE=33s failed: EPERM (1); the socket "
         "keeps its own value",
         result_num(&r, "listener.fd"), result_num(&r, "port"));
     cr_assert(strstr(r.err, log_line(&r, text)), "%s", r.err);
     snprintf(
         text, sizeof text,
-        "connect fd=%ld 127.0.0.1:%ld: setsockopt SO_KEEPALIVE=1 failed: EPERM (1); the socket "
+        "connect fd=%ld 127.0.0.1:%ld: setsockopt SO_KEEPALIVE=yes failed: EPERM (1); the socket "
         "keeps its own value",
         result_num(&r, "client.fd"), result_num(&r, "port"));
     cr_assert(strstr(r.err, log_line(&r, text)), "%s", r.err);

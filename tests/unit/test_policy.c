@@ -88,16 +88,59 @@ Test(policy, the_documented_example)
     cr_expect_eq(r->roles, SF_ROLE_SERVER);
     cr_expect_eq(r->families, SF_FAMILY_IPV4);
     cr_expect_eq(r->types, SF_TYPE_TCP);
-    cr_expect_eq(r->set, (1u << SF_OPT_COUNT) - 1);
+    cr_expect_eq(r->set, (1u << (SF_OPT_BACKLOG + 1)) - 1);
     int32_t want[SF_OPT_COUNT] = {
         [SF_OPT_REUSEADDR] = 1,        [SF_OPT_REUSEPORT] = 0,  [SF_OPT_KEEPALIVE] = 1,
         [SF_OPT_KEEPIDLE] = 60,        [SF_OPT_KEEPINTVL] = 10, [SF_OPT_KEEPCNT] = 6,
         [SF_OPT_USER_TIMEOUT] = 90000, [SF_OPT_NODELAY] = 1,    [SF_OPT_BACKLOG] = 1024};
-    for (int i = 0; i < SF_OPT_COUNT; i++)
+    for (int i = 0; i <= SF_OPT_BACKLOG; i++)
         cr_expect_eq(r->value[i], want[i], "%s", sf_options[i].key);
     cr_expect_eq(r->value_line[SF_OPT_KEEPIDLE], 14);
     cr_expect_eq(p->nactive, 1);
     sf_policy_free(p);
+}
+
+Test(policy, names_dscp_addresses_and_families)
+{
+    struct sf_policy *p = parse("[a]\nbind_device = eth1\ncongestion = bbr\ndscp = af21\n"
+                                "match.address = 10.1.0.0/16, 2001:db8::/32, 192.0.2.7, "
+                                "::ffff:198.51.100.0/120\n"
+                                "[b]\ncongestion = bbr\ntos = 0x10\n");
+    cr_assert_str_eq(errors_of(p), "t.ini:8: tos: \"0x10\" is not a whole number\n");
+    sf_policy_free(p);
+    p = parse("[a]\nbind_device = eth1\ncongestion = bbr\ndscp = af21\n"
+              "match.address = 10.1.0.0/16, 2001:db8::/32, 192.0.2.7, ::ffff:198.51.100.0/120\n"
+              "[b]\ncongestion = bbr\ntos = 16\n");
+    cr_assert_str_eq(errors_of(p), "");
+    const struct sf_rule *a = rule(p, "a"), *b = rule(p, "b");
+    cr_expect_str_eq(sf_policy_name(p, a->value[SF_OPT_BIND_DEVICE]), "eth1");
+    cr_expect_str_eq(sf_policy_name(p, a->value[SF_OPT_CONGESTION]), "bbr");
+    cr_expect_eq(a->value[SF_OPT_CONGESTION], b->value[SF_OPT_CONGESTION], "one copy of a name");
+    cr_expect_eq(a->value[SF_OPT_TOS], 18 << 2, "dscp af21 is tos 0x48");
+    cr_expect_eq(b->value[SF_OPT_TOS], 16);
+    cr_assert_eq(a->naddrs, 4);
+    cr_expect_eq(a->addrs[0].family, SF_FAMILY_IPV4);
+    cr_expect_eq(a->addrs[0].prefix, 16);
+    cr_expect_eq(a->addrs[1].family, SF_FAMILY_IPV6);
+    cr_expect_eq(a->addrs[1].prefix, 32);
+    cr_expect_eq(a->addrs[2].prefix, 32);
+    cr_expect_eq(a->addrs[3].family, SF_FAMILY_IPV4, "v4-mapped is IPv4");
+    cr_expect_eq(a->addrs[3].prefix, 24);
+    char buf[32];
+    sf_policy_format_value(p, &sf_options[SF_OPT_BIND_DEVICE], a->value[SF_OPT_BIND_DEVICE], buf,
+                           sizeof buf);
+    cr_expect_str_eq(buf, "eth1");
+    sf_policy_free(p);
+
+    expect_errors("[a]\ntos = 8\ndscp = ef\n[b]\ndscp = ef\ndscp = af11\n[c]\ndscp = af51\n"
+                  "[d]\nmatch.address = 10.0.0.0/33, 300.1.1.1, ::1/129, ::ffff:10.0.0.0/64\n"
+                  "[e]\nmatch.family = ipv4\nv6only = yes\n",
+                  "t.ini:3: dscp: tos and dscp set the same option (first set on line 2)\n"
+                  "t.ini:6: duplicate key \"dscp\" (first set on line 5)\n"
+                  "t.ini:8: dscp: \"af51\" is not a DSCP (ef, af11..af43, cs0..cs7, le, or "
+                  "0..63)\n"
+                  "t.ini:10: match.address: \"10.0.0.0/33\" has a bad prefix length (0..32)\n"
+                  "t.ini:13: v6only applies to ipv6 sockets only; this rule matches ipv4\n");
 }
 
 Test(policy, precedence)

@@ -116,6 +116,72 @@ Test(values, escaping_names_without_quotes)
     cr_expect_eq(strlen(small), 11);
 }
 
+static void expect_value(const char *key, const char *text, int32_t want)
+{
+    int32_t v = 12345;
+    char err[256] = "";
+    int r = sf_parse_option_value(sf_option_by_key(key), text, &v, err, sizeof err);
+    cr_expect_eq(r, 0, "%s = %s: %s", key, text, err);
+    cr_expect_eq(v, want, "%s = %s", key, text);
+}
+
+static void expect_bad(const char *key, const char *text, const char *message)
+{
+    int32_t v;
+    char err[256] = "";
+    cr_expect_eq(sf_parse_option_value(sf_option_by_key(key), text, &v, err, sizeof err), -1);
+    cr_expect_str_eq(err, message, "%s = %s", key, text);
+}
+
+Test(values, sizes_lingers_marks_and_names)
+{
+    expect_value("rcvbuf", "65536", 65536);
+    expect_value("rcvbuf", "256k", 262144);
+    expect_value("sndbuf", "4m", 4194304);
+    expect_value("sndbuf", "1G", 1073741824);
+    expect_bad("rcvbuf", "4x", "\"4x\" is not a size (use 65536, 256k or 4m)");
+    expect_bad("rcvbuf", "2g", "\"2g\" is out of range (1k..1073741823)");
+    expect_bad("rcvbuf", "1000", "\"1000\" is out of range (1k..1073741823)");
+    expect_value("linger", "off", -1);
+    expect_value("linger", "0", 0);
+    expect_value("linger", "30s", 30);
+    expect_value("linger", "2m", 120);
+    expect_bad("linger", "500ms", "\"500ms\" is not a whole number of seconds");
+    expect_bad("linger", "soon", "\"soon\" is not off or a duration (use off, 0, 5s, 1m)");
+    expect_value("mark", "0x80000001", (int32_t)0x80000001u);
+    expect_value("mark", "4294967295", -1);
+    expect_bad("mark", "4294967296", "\"4294967296\" is out of range (0..4294967295)");
+    expect_bad("mark", "0xg", "\"0xg\" is not a number (decimal, or hex as 0x...)");
+    expect_value("defer_accept", "5s", 5);
+    expect_value("fastopen", "256", 256);
+    expect_value("maxseg", "1200", 1200);
+    expect_bad("maxseg", "40", "\"40\" is out of range (88..32767)");
+    expect_value("tos", "184", 184);
+    expect_bad("tos", "256", "\"256\" is out of range (0..255)");
+    expect_value("notsent_lowat", "16k", 16384);
+    expect_value("bind_device", "eth0", 0); /* the policy keeps the name itself */
+    expect_bad("bind_device", "eth0/x", "\"eth0/x\" is not a name (1 to 15 letters, digits and "
+                                        "- _ . @)");
+    expect_bad("congestion", "averyveryverylongname",
+               "\"averyveryverylongname\" is not a name (1 to 15 letters, digits and - _ . @)");
+    char buf[32];
+    sf_format_option_value(sf_option_by_key("rcvbuf"), 262144, buf, sizeof buf);
+    cr_expect_str_eq(buf, "256k");
+    sf_format_option_value(sf_option_by_key("sndbuf"), 4194304, buf, sizeof buf);
+    cr_expect_str_eq(buf, "4m");
+    sf_format_option_value(sf_option_by_key("linger"), -1, buf, sizeof buf);
+    cr_expect_str_eq(buf, "off");
+    sf_format_option_value(sf_option_by_key("mark"), -1, buf, sizeof buf);
+    cr_expect_str_eq(buf, "4294967295");
+    uint64_t d;
+    cr_expect(sf_parse_dscp("af21", &d) == 0 && d == 18);
+    cr_expect(sf_parse_dscp("EF", &d) == 0 && d == 46);
+    cr_expect(sf_parse_dscp("cs3", &d) == 0 && d == 24);
+    cr_expect(sf_parse_dscp("63", &d) == 0 && d == 63);
+    cr_expect_eq(sf_parse_dscp("64", &d), -2);
+    cr_expect_eq(sf_parse_dscp("af51", &d), -1);
+}
+
 Test(values, option_table_rows)
 {
     cr_assert_null(sf_option_by_key("keepidel"));
@@ -123,9 +189,13 @@ Test(values, option_table_rows)
         cr_expect_eq(sf_option_by_key(sf_options[i].key), &sf_options[i]);
         cr_expect_leq(sf_options[i].min, sf_options[i].max);
     }
+    uint32_t udp_any = SF_OPT_BIT(SF_OPT_BIND_DEVICE) | SF_OPT_BIT(SF_OPT_TOS) |
+                       SF_OPT_BIT(SF_OPT_MARK) | SF_OPT_BIT(SF_OPT_PRIORITY);
     cr_expect_eq(sf_options_applicable(SF_TYPE_UDP, SF_ROLE_SERVER),
-                 SF_OPT_BIT(SF_OPT_REUSEADDR) | SF_OPT_BIT(SF_OPT_REUSEPORT));
-    cr_expect_eq(sf_options_applicable(SF_TYPE_UDP, SF_ROLE_CLIENT), 0);
+                 udp_any | SF_OPT_BIT(SF_OPT_REUSEADDR) | SF_OPT_BIT(SF_OPT_REUSEPORT) |
+                     SF_OPT_BIT(SF_OPT_V6ONLY) | SF_OPT_BIT(SF_OPT_FREEBIND) |
+                     SF_OPT_BIT(SF_OPT_TRANSPARENT));
+    cr_expect_eq(sf_options_applicable(SF_TYPE_UDP, SF_ROLE_CLIENT), udp_any);
     cr_expect_eq(sf_options_applicable(SF_TYPE_TCP, SF_ROLE_CLIENT) &
                      (SF_OPT_BIT(SF_OPT_BACKLOG) | SF_OPT_BIT(SF_OPT_REUSEADDR)),
                  0);
