@@ -95,8 +95,56 @@ static bool event_of(const struct sockinfo *si, struct sf_event *ev)
 
 /* Timers go in before SO_KEEPALIVE arms the keepalive timer, as in the shim. */
 static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
-    SF_OPT_REUSEADDR, SF_OPT_REUSEPORT,    SF_OPT_KEEPIDLE, SF_OPT_KEEPINTVL, SF_OPT_KEEPCNT,
-    SF_OPT_KEEPALIVE, SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,  SF_OPT_BACKLOG};
+    SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,   SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
+    SF_OPT_TRANSPARENT, SF_OPT_BIND_DEVICE, SF_OPT_MARK,          SF_OPT_RCVBUF,
+    SF_OPT_SNDBUF,      SF_OPT_MAXSEG,      SF_OPT_LINGER,        SF_OPT_TOS,
+    SF_OPT_PRIORITY,    SF_OPT_CONGESTION,  SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
+    SF_OPT_FASTOPEN,    SF_OPT_KEEPIDLE,    SF_OPT_KEEPINTVL,     SF_OPT_KEEPCNT,
+    SF_OPT_KEEPALIVE,   SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,      SF_OPT_BACKLOG};
+
+/* Whether an option can still act on an existing socket of this role. */
+static bool applies_now(const struct sf_option *o, const struct sockinfo *si)
+{
+    bool listener = strcmp(si->role, "listener") == 0;
+    bool client = strcmp(si->role, "client") == 0;
+    return (o->phase & SF_PHASE_CONNECTION) || (listener && (o->phase & SF_PHASE_LISTENER)) ||
+           (client && (o->phase & SF_PHASE_CLIENT));
+}
+
+static bool same_value(const struct sf_policy *p, const struct sf_option *o,
+                       const struct sockinfo *si, int i, int32_t to)
+{
+    if (o->kind == SF_VAL_NAME)
+        return strcmp(si->names[i], sf_policy_name(p, to)) == 0;
+    return si->value[i] == to;
+}
+
+static bool program_set(const struct sf_option *o, const struct sockinfo *si,
+                        const struct sockinfo *defaults, int i)
+{
+    if (!defaults->have[i])
+        return false;
+    if (o->kind == SF_VAL_NAME)
+        return strcmp(si->names[i], defaults->names[i]) != 0;
+    return si->value[i] != defaults->value[i];
+}
+
+static int set_on(const struct sf_policy *p, int fd, const struct sf_option *o, unsigned family,
+                  int32_t v)
+{
+    int level, name;
+    sf_option_sockopt(o, family, &level, &name, NULL);
+    if (o->kind == SF_VAL_NAME) {
+        const char *s = sf_policy_name(p, v);
+        return setsockopt(fd, level, name, s, (socklen_t)strlen(s));
+    }
+    if (o->kind == SF_VAL_LINGER) {
+        struct linger lg = {.l_onoff = v >= 0, .l_linger = v >= 0 ? v : 0};
+        return setsockopt(fd, level, name, &lg, sizeof lg);
+    }
+    int i = v;
+    return setsockopt(fd, level, name, &i, sizeof i);
+}
 
 /* Decides and, unless dry_run, sets the options on the duplicate fd.
  * defaults: a fresh socket's values, to tell what the program set itself
@@ -116,24 +164,22 @@ static void apply_socket(const struct sf_policy *p, int fd, const struct sockinf
             continue;
         r->to = res->d.value[i];
         r->from = res->si.value[i];
-        if (o->phase != SF_PHASE_CONNECTION) {
+        if (!applies_now(o, &res->si)) {
             /* Said of the sockets the shim would have set it on: listeners
              * and bound UDP sockets, not their connections. */
             bool binds = strcmp(res->si.role, "listener") == 0 || res->si.udp;
             r->outcome = binds ? NOT_APPLICABLE : UNCHANGED;
             continue;
         }
-        if (!res->si.have[i] || r->from == r->to) {
+        if (!res->si.have[i] || same_value(p, o, &res->si, i, r->to)) {
             r->outcome = UNCHANGED;
             continue;
         }
-        if (p->precedence == SF_PRECEDENCE_PROGRAM && defaults->have[i] &&
-            r->from != defaults->value[i]) {
+        if (p->precedence == SF_PRECEDENCE_PROGRAM && program_set(o, &res->si, defaults, i)) {
             r->outcome = KEPT;
             continue;
         }
-        int v = r->to;
-        if (dry_run || setsockopt(fd, o->level, o->optname, &v, sizeof v) == 0) {
+        if (dry_run || set_on(p, fd, o, res->si.ipv6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4, r->to) == 0) {
             r->outcome = CHANGED;
         } else {
             r->outcome = FAILED;
@@ -144,7 +190,7 @@ static void apply_socket(const struct sf_policy *p, int fd, const struct sockinf
 
 static const char *not_applicable_reason(const struct sf_option *o)
 {
-    return o->phase == SF_PHASE_BIND ? "only before bind" : "fixed when listen was called";
+    return (o->phase & SF_PHASE_BIND) ? "only before bind" : "fixed when listen was called";
 }
 
 static void value_text(const struct sf_option *o, int v, char *buf, size_t len)
@@ -201,8 +247,11 @@ static void print_text(const struct sf_policy *p, const struct apply_args *a, co
                 !(o->types & (s->si.tcp ? SF_TYPE_TCP : SF_TYPE_UDP)))
                 continue;
             char from[32], to[32];
-            value_text(o, r->from, from, sizeof from);
-            value_text(o, r->to, to, sizeof to);
+            if (o->kind == SF_VAL_NAME)
+                snprintf(from, sizeof from, "%s", s->si.names[i][0] ? s->si.names[i] : "none");
+            else
+                value_text(o, r->from, from, sizeof from);
+            sf_policy_format_value(p, o, r->to, to, sizeof to);
             switch (r->outcome) {
             case CHANGED:
                 printf("%s%s %s -> %s", sep, o->key, from, to);
@@ -275,9 +324,17 @@ static void print_json(const struct sf_policy *p, const struct apply_args *a, co
             if (!(s->d.set & SF_OPT_BIT(i)) ||
                 !(sf_options[i].types & (s->si.tcp ? SF_TYPE_TCP : SF_TYPE_UDP)))
                 continue;
-            printf("%s{\"option\": \"%s\", \"result\": \"%s\", \"from\": %d, \"to\": %d, "
-                   "\"rule\": ",
-                   first ? "" : ", ", sf_options[i].key, outcome_name(r->outcome), r->from, r->to);
+            printf("%s{\"option\": \"%s\", \"result\": \"%s\", ", first ? "" : ", ",
+                   sf_options[i].key, outcome_name(r->outcome));
+            if (sf_options[i].kind == SF_VAL_NAME) {
+                printf("\"from\": ");
+                print_json_string(s->si.names[i]);
+                printf(", \"to\": ");
+                print_json_string(sf_policy_name(p, r->to));
+            } else {
+                printf("\"from\": %d, \"to\": %d", r->from, r->to);
+            }
+            printf(", \"rule\": ");
             print_json_string(s->d.rule[i] == SF_RULE_IMPLIED ? "(implied)"
                                                               : p->rules[s->d.rule[i]].name);
             if (r->outcome == FAILED)

@@ -79,14 +79,16 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 
 static const char *when_applied(const struct sf_option *o, unsigned role)
 {
-    switch (o->phase) {
-    case SF_PHASE_BIND:
+    if (role == SF_ROLE_CLIENT)
+        return "before connect";
+    if (o->phase & SF_PHASE_BIND)
         return "before bind";
-    case SF_PHASE_LISTEN_ARG:
+    if (o->phase & SF_PHASE_LISTEN_ARG)
         return "replaces the listen() backlog";
-    default:
-        return role == SF_ROLE_CLIENT ? "before connect" : "at listen; accepted sockets inherit it";
-    }
+    if (o->phase & SF_PHASE_LISTENER)
+        return "at listen, on the listener only";
+    return o->inherited ? "at listen; accepted sockets inherit it"
+                        : "at listen and on each accepted socket (not inherited)";
 }
 
 static void print_rule_ref(const struct sf_policy *p, const struct sf_decision *d, int opt)
@@ -142,8 +144,11 @@ static void explain(const struct sf_policy *p, const struct explain_args *a)
             continue;
         const struct sf_option *o = &sf_options[i];
         char value[32];
-        sf_format_option_value(o, d.value[i], value, sizeof value);
-        printf("%-13s %-8s %-17s ", o->key, value, o->optlabel);
+        sf_policy_format_value(p, o, d.value[i], value, sizeof value);
+        int level, name;
+        const char *label;
+        sf_option_sockopt(o, ev->family, &level, &name, &label);
+        printf("%-13s %-8s %-17s ", o->key, value, label);
         print_rule_ref(p, &d, i);
         printf(", %s\n", when_applied(o, ev->role));
     }

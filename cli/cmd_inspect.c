@@ -14,6 +14,8 @@ static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
 {
     if (!si->have[i])
         snprintf(buf, len, "-");
+    else if (sf_options[i].kind == SF_VAL_NAME)
+        snprintf(buf, len, "%s", si->names[i][0] ? si->names[i] : "-");
     else
         sf_format_option_value(&sf_options[i], si->value[i], buf, len);
 }
@@ -80,6 +82,10 @@ static void print_json(pid_t pid, const char *program, const struct sockinfo *s,
             printf("%s\"%s\": ", first ? "" : ", ", sf_options[i].key);
             if (sf_options[i].kind == SF_VAL_BOOL)
                 printf("%s", s[k].value[i] ? "true" : "false");
+            else if (sf_options[i].kind == SF_VAL_NAME)
+                print_json_string(s[k].names[i]);
+            else if (sf_options[i].kind == SF_VAL_U32)
+                printf("%u", (unsigned)s[k].value[i]);
             else
                 printf("%d", s[k].value[i]);
             first = false;

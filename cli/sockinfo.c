@@ -123,6 +123,38 @@ static const char *role_of(const struct sockinfo *si, bool listening, const stru
     return port_of(&si->local) ? "bound" : "unbound";
 }
 
+/* One option in the table's units (see struct sockinfo). */
+static int read_option(int fd, const struct sf_option *o, int level, int name, int *value,
+                       char text[SF_NAME_MAX + 1])
+{
+    switch (o->kind) {
+    case SF_VAL_NAME: {
+        char buf[64] = "";
+        socklen_t len = sizeof buf - 1;
+        if (getsockopt(fd, level, name, buf, &len) != 0)
+            return -1;
+        buf[len < sizeof buf ? len : sizeof buf - 1] = '\0';
+        snprintf(text, SF_NAME_MAX + 1, "%s", buf);
+        *value = 0;
+        return 0;
+    }
+    case SF_VAL_LINGER: {
+        struct linger lg;
+        socklen_t len = sizeof lg;
+        if (getsockopt(fd, level, name, &lg, &len) != 0)
+            return -1;
+        *value = lg.l_onoff ? lg.l_linger : -1;
+        return 0;
+    }
+    default:
+        if (getint(fd, level, name, value) != 0)
+            return -1;
+        if (o == &sf_options[SF_OPT_RCVBUF] || o == &sf_options[SF_OPT_SNDBUF])
+            *value /= 2;
+        return 0;
+    }
+}
+
 bool sockinfo_read(int fd, const struct listen_ports *lp, struct sockinfo *si)
 {
     int domain, type, protocol, acceptconn = 0;
@@ -145,14 +177,19 @@ bool sockinfo_read(int fd, const struct listen_ports *lp, struct sockinfo *si)
         si->peer_len = 0;
     getint(fd, SOL_SOCKET, SO_ACCEPTCONN, &acceptconn);
     si->role = role_of(si, acceptconn, lp);
+    unsigned family = si->ipv6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4;
     for (int i = 0; i < SF_OPT_COUNT; i++) {
         const struct sf_option *o = &sf_options[i];
-        if (!(o->types & (si->tcp ? SF_TYPE_TCP : SF_TYPE_UDP)))
+        if (!(o->types & (si->tcp ? SF_TYPE_TCP : SF_TYPE_UDP)) ||
+            (o->families && !(o->families & family)))
             continue;
-        if (o->phase == SF_PHASE_LISTEN_ARG)
+        if (o->phase & SF_PHASE_LISTEN_ARG) {
             si->have[i] = acceptconn && listen_backlog(fd, domain, &si->value[i]) == 0;
-        else
-            si->have[i] = getint(fd, o->level, o->optname, &si->value[i]) == 0;
+            continue;
+        }
+        int level, name;
+        sf_option_sockopt(o, family, &level, &name, NULL);
+        si->have[i] = read_option(fd, o, level, name, &si->value[i], si->names[i]) == 0;
     }
     return true;
 }

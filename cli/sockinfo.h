@@ -26,7 +26,9 @@ struct sockinfo {
     struct sockaddr_storage local, peer;
     socklen_t local_len, peer_len; /* peer_len 0: not connected */
     bool have[SF_OPT_COUNT];
-    int value[SF_OPT_COUNT]; /* in the option table's units */
+    int value[SF_OPT_COUNT]; /* in the option table's units: rcvbuf and sndbuf as they were
+                                set (the kernel reports double), linger -1 when off */
+    char names[SF_OPT_COUNT][SF_NAME_MAX + 1]; /* bind_device, congestion ("" when none) */
 };
 
 /* Fills si from the local descriptor fd; false when it is not a TCP or UDP
