@@ -845,6 +845,39 @@ int sf_log_level_parse(const char *s)
     return -1;
 }
 
+static bool in_word_list(const char *word, const char *list)
+{
+    size_t n = strlen(word);
+    for (const char *q = list; (q = strstr(q, word)); q += n)
+        if ((q == list || isspace((unsigned char)q[-1])) &&
+            (q[n] == '\0' || isspace((unsigned char)q[n])))
+            return true;
+    return false;
+}
+
+void sf_policy_check_congestion(const struct sf_policy *p, const char *available,
+                                void (*emit)(const char *line, void *arg), void *arg)
+{
+    char avail[256], q[64], line[1024];
+    snprintf(avail, sizeof avail, "%s", available);
+    avail[strcspn(avail, "\n")] = '\0';
+    for (size_t i = 0; i < p->nactive; i++) {
+        const struct sf_rule *r = &p->rules[p->active[i]];
+        if (!(r->set & SF_OPT_BIT(SF_OPT_CONGESTION)))
+            continue;
+        const char *name = sf_policy_name(p, r->value[SF_OPT_CONGESTION]);
+        if (in_word_list(name, avail))
+            continue;
+        char source[256];
+        sf_escape(p->source, source, sizeof source);
+        snprintf(line, sizeof line,
+                 "%s:%u: congestion: %s is not available on this kernel (available: %s); "
+                 "setting it will fail",
+                 source, r->value_line[SF_OPT_CONGESTION], sf_quote(name, q, sizeof q), avail);
+        emit(line, arg);
+    }
+}
+
 int sf_precedence_parse(const char *s)
 {
     return strcmp(s, "program") == 0  ? SF_PRECEDENCE_PROGRAM

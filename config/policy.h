@@ -102,6 +102,12 @@ void sf_policy_free(struct sf_policy *p);
 int sf_log_level_parse(const char *s);
 const char *sf_log_level_name(enum sf_log_level level);
 
+/* For each congestion-control name the policy's active rules use that is not
+ * in `available` (the kernel's space-separated list), writes a warning
+ * "FILE:LINE: congestion: "NAME" is not available ..." with emit. */
+void sf_policy_check_congestion(const struct sf_policy *p, const char *available,
+                                void (*emit)(const char *line, void *arg), void *arg);
+
 /* Parses "program" or "policy"; -1 otherwise. */
 int sf_precedence_parse(const char *s);
 

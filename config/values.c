@@ -190,12 +190,10 @@ int sf_parse_option_value(const struct sf_option *opt, const char *s, int32_t *o
     case SF_VAL_MILLIS:
         r = sf_parse_duration_ms(s, &v);
         if (r == -1) {
-            snprintf(err, errlen, "%s is not a duration (use 45, 45s, 500ms, 2m or 1h)",
-                     sf_quote(s, q, sizeof q));
-            return -1;
-        }
-        if (r == -1 && opt->kind == SF_VAL_LINGER) {
-            snprintf(err, errlen, "%s is not off or a duration (use off, 0, 5s, 1m)",
+            snprintf(err, errlen,
+                     opt->kind == SF_VAL_LINGER
+                         ? "%s is not off or a duration (use off, 0, 5s, 1m)"
+                         : "%s is not a duration (use 45, 45s, 500ms, 2m or 1h)",
                      sf_quote(s, q, sizeof q));
             return -1;
         }

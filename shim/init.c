@@ -1,6 +1,7 @@
 #include "init.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -116,6 +117,30 @@ static void report_errors(const struct sf_policy *p, bool strict)
     log_end(&b);
 }
 
+static void log_line_warn(const char *line, void *arg)
+{
+    (void)arg;
+    log_msg(SF_LOG_WARN, line);
+}
+
+/* At start-up, not in the hooks: one read of /proc to name a congestion
+ * control the kernel does not offer before every setsockopt fails on it. */
+static void warn_unavailable_congestion(const struct sf_policy *p)
+{
+    if (!(p->active_set & SF_OPT_BIT(SF_OPT_CONGESTION)) || !log_enabled(SF_LOG_WARN))
+        return;
+    int fd = open("/proc/sys/net/ipv4/tcp_available_congestion_control", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char avail[256];
+    ssize_t n = read(fd, avail, sizeof avail - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    avail[n] = '\0';
+    sf_policy_check_congestion(p, avail, log_line_warn, NULL);
+}
+
 static struct sf_policy *parse_policy(void)
 {
     if (preread.text)
@@ -189,6 +214,7 @@ static void initialise(void)
             _exit(SF_STRICT_EXIT);
     }
     select_program(p);
+    warn_unavailable_congestion(p);
     if (log_enabled(SF_LOG_DEBUG)) {
         struct logbuf b;
         log_begin(&b);

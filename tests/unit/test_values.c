@@ -138,10 +138,10 @@ Test(values, sizes_lingers_marks_and_names)
     expect_value("rcvbuf", "65536", 65536);
     expect_value("rcvbuf", "256k", 262144);
     expect_value("sndbuf", "4m", 4194304);
-    expect_value("sndbuf", "1G", 1073741824);
+    expect_value("sndbuf", "512M", 536870912);
     expect_bad("rcvbuf", "4x", "\"4x\" is not a size (use 65536, 256k or 4m)");
-    expect_bad("rcvbuf", "2g", "\"2g\" is out of range (1k..1073741823)");
-    expect_bad("rcvbuf", "1000", "\"1000\" is out of range (1k..1073741823)");
+    expect_bad("rcvbuf", "1g", "\"1g\" is out of range (1k..512m)");
+    expect_bad("rcvbuf", "1000", "\"1000\" is out of range (1k..512m)");
     expect_value("linger", "off", -1);
     expect_value("linger", "0", 0);
     expect_value("linger", "30s", 30);
