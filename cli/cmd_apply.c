@@ -95,12 +95,12 @@ static bool event_of(const struct sockinfo *si, struct sf_event *ev)
 
 /* Timers go in before SO_KEEPALIVE arms the keepalive timer, as in the shim. */
 static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
-    SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,   SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
-    SF_OPT_TRANSPARENT, SF_OPT_BIND_DEVICE, SF_OPT_MARK,          SF_OPT_RCVBUF,
-    SF_OPT_SNDBUF,      SF_OPT_MAXSEG,      SF_OPT_LINGER,        SF_OPT_TOS,
-    SF_OPT_PRIORITY,    SF_OPT_CONGESTION,  SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
-    SF_OPT_FASTOPEN,    SF_OPT_KEEPIDLE,    SF_OPT_KEEPINTVL,     SF_OPT_KEEPCNT,
-    SF_OPT_KEEPALIVE,   SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,      SF_OPT_BACKLOG};
+    SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,    SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
+    SF_OPT_TRANSPARENT, SF_OPT_BIND_DEVICE,  SF_OPT_MARK,          SF_OPT_RCVBUF,
+    SF_OPT_SNDBUF,      SF_OPT_MAXSEG,       SF_OPT_LINGER,        SF_OPT_TOS,
+    SF_OPT_PRIORITY,    SF_OPT_CONGESTION,   SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
+    SF_OPT_FASTOPEN,    SF_OPT_KEEPIDLE,     SF_OPT_KEEPINTVL,     SF_OPT_KEEPCNT,
+    SF_OPT_KEEPALIVE,   SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,       SF_OPT_BACKLOG};
 
 /* Whether an option can still act on an existing socket of this role. */
 static bool applies_now(const struct sf_option *o, const struct sockinfo *si)
@@ -179,7 +179,8 @@ static void apply_socket(const struct sf_policy *p, int fd, const struct sockinf
             r->outcome = KEPT;
             continue;
         }
-        if (dry_run || set_on(p, fd, o, res->si.ipv6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4, r->to) == 0) {
+        if (dry_run ||
+            set_on(p, fd, o, res->si.ipv6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4, r->to) == 0) {
             r->outcome = CHANGED;
         } else {
             r->outcome = FAILED;

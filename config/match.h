@@ -10,11 +10,11 @@
 #include "policy.h"
 
 struct sf_event {
-    unsigned role;   /* SF_ROLE_SERVER or SF_ROLE_CLIENT */
-    unsigned family; /* SF_FAMILY_IPV4 (also v4-mapped) or SF_FAMILY_IPV6 */
-    unsigned type;   /* SF_TYPE_TCP or SF_TYPE_UDP */
-    unsigned port;   /* local port (server) or remote port (client); 0 = unknown */
-    bool have_addr;  /* addr holds the local (server) or remote (client) address */
+    unsigned role;    /* SF_ROLE_SERVER or SF_ROLE_CLIENT */
+    unsigned family;  /* SF_FAMILY_IPV4 (also v4-mapped) or SF_FAMILY_IPV6 */
+    unsigned type;    /* SF_TYPE_TCP or SF_TYPE_UDP */
+    unsigned port;    /* local port (server) or remote port (client); 0 = unknown */
+    bool have_addr;   /* addr holds the local (server) or remote (client) address */
     uint8_t addr[16]; /* IPv4 (also v4-mapped): the first 4 bytes */
 };
 

@@ -73,12 +73,12 @@ struct sf_option {
     int optname;          /* setsockopt name; 0 for backlog */
     const char *optlabel; /* "TCP_KEEPIDLE", for messages */
     enum sf_value_kind kind;
-    int64_t min, max; /* range in the value's unit (seconds, ms, count, bytes) */
-    unsigned phase;   /* enum sf_phase bits */
-    unsigned types;   /* SF_TYPE_* the option exists for */
-    unsigned roles;   /* SF_ROLE_* it can act on */
-    bool inherited;   /* copied by the kernel from a listener to accepted sockets (measured:
-                         tests/integration/test_options.c) */
+    int64_t min, max;     /* range in the value's unit (seconds, ms, count, bytes) */
+    unsigned phase;       /* enum sf_phase bits */
+    unsigned types;       /* SF_TYPE_* the option exists for */
+    unsigned roles;       /* SF_ROLE_* it can act on */
+    bool inherited;       /* copied by the kernel from a listener to accepted sockets (measured:
+                             tests/integration/test_options.c) */
     int level6, optname6; /* on IPv6 sockets, when not the same (IP_TOS -> IPV6_TCLASS) */
     const char *optlabel6;
     unsigned families; /* SF_FAMILY_* it exists for; 0 = both */

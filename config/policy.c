@@ -16,10 +16,10 @@
 #define ERRLEN 256
 
 enum match_key { M_PROGRAM, M_PORT, M_ROLE, M_FAMILY, M_TYPE, M_ADDRESS, M_COUNT };
-static const char *const match_keys[M_COUNT] = {"match.program", "match.port",   "match.role",
-                                                "match.family",  "match.type",   "match.address"};
-enum global_key { G_LOG, G_STRICT, G_PRECEDENCE, G_COUNT };
-static const char *const global_keys[G_COUNT] = {"log", "strict", "precedence"};
+static const char *const match_keys[M_COUNT] = {"match.program", "match.port", "match.role",
+                                                "match.family",  "match.type", "match.address"};
+enum global_key { G_LOG, G_STRICT, G_PRECEDENCE, G_LOG_TARGET, G_COUNT };
+static const char *const global_keys[G_COUNT] = {"log", "strict", "precedence", "log_target"};
 
 struct name_index { /* open addressing, for duplicate sections in O(1) */
     size_t *slot;   /* rule index + 1; 0 = empty */
@@ -41,7 +41,7 @@ struct parse_ctx {
     unsigned global_line[G_COUNT];
     struct name_index names;
     size_t rules_cap;
-    unsigned stopped_at; /* the last line read when too many errors stopped the parser */
+    unsigned stopped_at;     /* the last line read when too many errors stopped the parser */
     unsigned rule_dscp_line; /* the current rule's tos came from a dscp key */
     bool oom;
 };
@@ -367,6 +367,13 @@ static void global_key(struct parse_ctx *c, const char *name, const char *value)
             }
             c->p->log_level = (enum sf_log_level)level;
             c->p->log_set = true;
+        } else if (k == G_LOG_TARGET) {
+            if (sf_log_target_parse(value, &c->p->log_target, c->p->log_path, err, sizeof err) !=
+                0) {
+                ERROR(c, c->lineno, "log_target: %s", err);
+                return;
+            }
+            c->p->log_target_set = true;
         } else if (k == G_PRECEDENCE) {
             int prec = sf_precedence_parse(value);
             if (prec < 0) {
@@ -522,8 +529,8 @@ static bool address_item(struct parse_ctx *c, const char *key, char *t)
     } else {
         if (slash)
             *slash = '/';
-        ERROR(c, c->lineno, "%s: %s is not an address or network (10.1.0.0/16, 2001:db8::/32)",
-              key, sf_quote(t, q, sizeof q));
+        ERROR(c, c->lineno, "%s: %s is not an address or network (10.1.0.0/16, 2001:db8::/32)", key,
+              sf_quote(t, q, sizeof q));
         return false;
     }
     uint64_t prefix = max;
@@ -621,8 +628,7 @@ static void rule_key(struct parse_ctx *c, const char *name, const char *value)
         if (rc == 0)
             r->value[id] = (int32_t)(v << 2);
         else
-            snprintf(err, sizeof err,
-                     "%s is not a DSCP (ef, af11..af43, cs0..cs7, le, or 0..63)",
+            snprintf(err, sizeof err, "%s is not a DSCP (ef, af11..af43, cs0..cs7, le, or 0..63)",
                      sf_quote(value, q, sizeof q));
         c->rule_dscp_line = c->lineno;
     } else {
@@ -876,6 +882,38 @@ void sf_policy_check_congestion(const struct sf_policy *p, const char *available
                  source, r->value_line[SF_OPT_CONGESTION], sf_quote(name, q, sizeof q), avail);
         emit(line, arg);
     }
+}
+
+int sf_log_target_parse(const char *s, enum sf_log_target *target, char path[SF_LOG_PATH_MAX],
+                        char *err, size_t errlen)
+{
+    char q[64];
+    const char *file = strncmp(s, "file:", 5) == 0 ? s + 5 : NULL;
+    const char *sock = strncmp(s, "syslog:", 7) == 0 ? s + 7 : NULL;
+    if (strcmp(s, "stderr") == 0) {
+        *target = SF_LOG_TO_STDERR;
+        path[0] = '\0';
+        return 0;
+    }
+    if (strcmp(s, "syslog") == 0) {
+        *target = SF_LOG_TO_SYSLOG;
+        snprintf(path, SF_LOG_PATH_MAX, "/dev/log");
+        return 0;
+    }
+    const char *where = file ? file : sock;
+    if (!where) {
+        snprintf(err, errlen, "%s is not stderr, syslog, syslog:/SOCKET or file:/PATH",
+                 sf_quote(s, q, sizeof q));
+        return -1;
+    }
+    if (where[0] != '/' || strlen(where) >= SF_LOG_PATH_MAX) {
+        snprintf(err, errlen, "%s needs an absolute path (at most %d characters)",
+                 sf_quote(s, q, sizeof q), SF_LOG_PATH_MAX - 1);
+        return -1;
+    }
+    *target = file ? SF_LOG_TO_FILE : SF_LOG_TO_SYSLOG;
+    snprintf(path, SF_LOG_PATH_MAX, "%s", where);
+    return 0;
 }
 
 int sf_precedence_parse(const char *s)

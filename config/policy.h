@@ -17,6 +17,11 @@ enum sf_log_level { SF_LOG_OFF, SF_LOG_ERROR, SF_LOG_WARN, SF_LOG_INFO, SF_LOG_D
  * policy: the policy's value, also over the program's later setsockopt. */
 enum sf_precedence { SF_PRECEDENCE_PROGRAM, SF_PRECEDENCE_POLICY };
 
+/* Where the library's log lines go: stderr; syslog (datagrams to /dev/log, or
+ * another socket named as syslog:/path); or a file, appended to. */
+enum sf_log_target { SF_LOG_TO_STDERR, SF_LOG_TO_SYSLOG, SF_LOG_TO_FILE };
+#define SF_LOG_PATH_MAX 200
+
 struct sf_port_range {
     uint16_t lo, hi;
 };
@@ -60,6 +65,9 @@ struct sf_policy {
     bool log_set;
     bool strict;
     enum sf_precedence precedence;
+    enum sf_log_target log_target;
+    char log_path[SF_LOG_PATH_MAX]; /* the syslog socket or the file */
+    bool log_target_set;
     struct sf_rule *rules;
     size_t nrules;
     size_t *active; /* indices of the rules that can match this program */
@@ -67,7 +75,7 @@ struct sf_policy {
     uint32_t active_set; /* every option some active rule sets */
     struct sf_error *errors;
     size_t nerrors;
-    struct sf_index *index; /* over the active rules; NULL: decide by scanning */
+    struct sf_index *index;         /* over the active rules; NULL: decide by scanning */
     char (*names)[SF_NAME_MAX + 1]; /* values of name options (bind_device, congestion) */
     size_t nnames;
 };
@@ -107,6 +115,11 @@ const char *sf_log_level_name(enum sf_log_level level);
  * "FILE:LINE: congestion: "NAME" is not available ..." with emit. */
 void sf_policy_check_congestion(const struct sf_policy *p, const char *available,
                                 void (*emit)(const char *line, void *arg), void *arg);
+
+/* Parses "stderr", "syslog", "syslog:/path" or "file:/path" (absolute
+ * paths); 0, or -1 with the reason in err. */
+int sf_log_target_parse(const char *s, enum sf_log_target *target, char path[SF_LOG_PATH_MAX],
+                        char *err, size_t errlen);
 
 /* Parses "program" or "policy"; -1 otherwise. */
 int sf_precedence_parse(const char *s);

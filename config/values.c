@@ -289,8 +289,9 @@ int sf_parse_u32(const char *s, uint64_t *out)
         for (; isxdigit((unsigned char)*p); p++) {
             if (v > 0xffffffffu)
                 return -2;
-            v = v * 16 + (uint64_t)(isdigit((unsigned char)*p) ? *p - '0'
-                                                               : (tolower((unsigned char)*p) - 'a' + 10));
+            v = v * 16 + (uint64_t)(isdigit((unsigned char)*p)
+                                        ? *p - '0'
+                                        : (tolower((unsigned char)*p) - 'a' + 10));
         }
         if (*p)
             return -1;
@@ -321,11 +322,10 @@ int sf_parse_dscp(const char *s, uint64_t *out)
     static const struct {
         const char *name;
         unsigned dscp;
-    } names[] = {{"cs0", 0},   {"cs1", 8},   {"cs2", 16},  {"cs3", 24},  {"cs4", 32},
-                 {"cs5", 40},  {"cs6", 48},  {"cs7", 56},  {"af11", 10}, {"af12", 12},
-                 {"af13", 14}, {"af21", 18}, {"af22", 20}, {"af23", 22}, {"af31", 26},
-                 {"af32", 28}, {"af33", 30}, {"af41", 34}, {"af42", 36}, {"af43", 38},
-                 {"ef", 46},   {"va", 44},   {"le", 1},    {"be", 0}};
+    } names[] = {{"cs0", 0},   {"cs1", 8},   {"cs2", 16},  {"cs3", 24},  {"cs4", 32},  {"cs5", 40},
+                 {"cs6", 48},  {"cs7", 56},  {"af11", 10}, {"af12", 12}, {"af13", 14}, {"af21", 18},
+                 {"af22", 20}, {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34},
+                 {"af42", 36}, {"af43", 38}, {"ef", 46},   {"va", 44},   {"le", 1},    {"be", 0}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(s, names[i].name) == 0) {
             *out = names[i].dscp;

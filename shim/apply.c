@@ -4,7 +4,11 @@
 #include <string.h>
 
 #include "log.h"
+#include "ratelimit.h"
 #include "real.h"
+
+/* The same failure (option and errno) is logged at most once a second. */
+static struct ratelimit_slot warn_limits[RATELIMIT_SLOTS];
 
 static int set_option(const struct sf_policy *p, int fd, const struct sf_option *o, int level,
                       int name, int32_t v);
@@ -12,12 +16,12 @@ static int set_option(const struct sf_policy *p, int fd, const struct sf_option 
 /* Bind-time options first; buffer sizes before the handshake that fixes the
  * window scale; timers before SO_KEEPALIVE arms the keepalive timer. */
 static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
-    SF_OPT_REUSEADDR,    SF_OPT_REUSEPORT,     SF_OPT_V6ONLY,    SF_OPT_FREEBIND,
-    SF_OPT_TRANSPARENT,  SF_OPT_BIND_DEVICE,   SF_OPT_MARK,      SF_OPT_RCVBUF,
-    SF_OPT_SNDBUF,       SF_OPT_MAXSEG,        SF_OPT_LINGER,    SF_OPT_TOS,
-    SF_OPT_PRIORITY,     SF_OPT_CONGESTION,    SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
-    SF_OPT_FASTOPEN,     SF_OPT_KEEPIDLE,      SF_OPT_KEEPINTVL, SF_OPT_KEEPCNT,
-    SF_OPT_KEEPALIVE,    SF_OPT_USER_TIMEOUT,  SF_OPT_NODELAY,   SF_OPT_BACKLOG};
+    SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,    SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
+    SF_OPT_TRANSPARENT, SF_OPT_BIND_DEVICE,  SF_OPT_MARK,          SF_OPT_RCVBUF,
+    SF_OPT_SNDBUF,      SF_OPT_MAXSEG,       SF_OPT_LINGER,        SF_OPT_TOS,
+    SF_OPT_PRIORITY,    SF_OPT_CONGESTION,   SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
+    SF_OPT_FASTOPEN,    SF_OPT_KEEPIDLE,     SF_OPT_KEEPINTVL,     SF_OPT_KEEPCNT,
+    SF_OPT_KEEPALIVE,   SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,       SF_OPT_BACKLOG};
 
 /* As the policy writes it; no stdio (this runs in the hooks). */
 static void log_value(struct logbuf *b, const struct sf_policy *p, const struct sf_option *o,
@@ -82,8 +86,12 @@ static void warn_failure(const struct sf_policy *p, const struct apply_event *ev
 {
     if (!log_enabled(SF_LOG_WARN))
         return;
+    uint32_t held_back;
+    if (!ratelimit_allow(warn_limits, (unsigned)(o - sf_options) * 131u + (unsigned)err,
+                         ratelimit_now(), &held_back))
+        return;
     struct logbuf b;
-    log_begin_event(&b, ev->call, ev->fd, ev->addr, ev->addrlen);
+    log_begin_event(&b, SF_LOG_WARN, ev->call, ev->fd, ev->addr, ev->addrlen);
     log_str(&b, ": setsockopt ");
     log_str(&b, label);
     log_str(&b, "=");
@@ -97,6 +105,11 @@ static void warn_failure(const struct sf_policy *p, const struct apply_event *ev
                          o == &sf_options[SF_OPT_PRIORITY]))
         log_str(&b, ", it needs CAP_NET_ADMIN");
     log_str(&b, "; the socket keeps its own value");
+    if (held_back) {
+        log_str(&b, " (");
+        log_uint(&b, held_back);
+        log_str(&b, " more like it held back in the last second)");
+    }
     log_end(&b);
 }
 
@@ -132,7 +145,7 @@ static void info_applied(const struct sf_policy *p, const struct apply_event *ev
                          const struct sf_decision *d, uint32_t done, uint32_t kept)
 {
     struct logbuf b;
-    log_begin_event(&b, ev->call, ev->fd, ev->addr, ev->addrlen);
+    log_begin_event(&b, SF_LOG_INFO, ev->call, ev->fd, ev->addr, ev->addrlen);
     log_str(&b, " rules=");
     uint32_t named[SF_OPT_COUNT] = {0};
     int nnamed = 0;

@@ -22,7 +22,7 @@ static void log_passed_over(const char *call, int fd, const struct sockaddr *sa,
     if (!log_enabled(SF_LOG_DEBUG))
         return;
     struct logbuf b;
-    log_begin_event(&b, call, fd, sa, len);
+    log_begin_event(&b, SF_LOG_DEBUG, call, fd, sa, len);
     log_str(&b, ": no rule matches");
     log_end(&b);
 }
@@ -265,7 +265,7 @@ static bool policy_value(const struct sf_policy *p, int fd, int id, int program_
     *value = d.value[id];
     if (log_enabled(SF_LOG_INFO)) {
         struct logbuf b;
-        log_begin_event(&b, "setsockopt", fd, (struct sockaddr *)&ss, len);
+        log_begin_event(&b, SF_LOG_INFO, "setsockopt", fd, (struct sockaddr *)&ss, len);
         log_str(&b, ": the program's ");
         log_str(&b, sf_options[id].optlabel);
         if (sf_options[id].kind != SF_VAL_NAME && sf_options[id].kind != SF_VAL_LINGER) {
@@ -290,8 +290,9 @@ int sf_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t l
     int saved = errno;
     const struct sf_policy *p = shim_policy();
     int32_t forced;
-    bool replace = p && p->precedence == SF_PRECEDENCE_POLICY &&
-                   policy_value(p, fd, id, len >= (socklen_t)sizeof(int) ? *(const int *)val : 0, &forced);
+    bool replace =
+        p && p->precedence == SF_PRECEDENCE_POLICY &&
+        policy_value(p, fd, id, len >= (socklen_t)sizeof(int) ? *(const int *)val : 0, &forced);
     errno = saved;
     int r = replace ? apply_one(p, fd, &sf_options[id], socket_family(fdtab_get(fd)), forced)
                     : real_setsockopt(fd, level, name, val, len);

@@ -78,6 +78,18 @@ static void select_program(struct sf_policy *p)
 static void apply_environment(const struct sf_policy *p, bool *strict)
 {
     log_set_level(p && p->log_set ? p->log_level : SF_LOG_WARN);
+    if (p && p->log_target_set && !p->nerrors)
+        log_set_target(p->log_target, p->log_path);
+    const char *target = secure_getenv("SOCKFIX_LOG_TARGET");
+    if (target && *target) {
+        enum sf_log_target t;
+        char path[SF_LOG_PATH_MAX], err[256];
+        if (sf_log_target_parse(target, &t, path, err, sizeof err) == 0)
+            log_set_target(t, path);
+        else
+            log_msg(SF_LOG_WARN, "SOCKFIX_LOG_TARGET: not stderr, syslog, syslog:/SOCKET or "
+                                 "file:/PATH; ignored");
+    }
     *strict = p && p->strict;
     const char *s = secure_getenv("SOCKFIX_STRICT");
     if (s && *s)
@@ -217,7 +229,7 @@ static void initialise(void)
     warn_unavailable_congestion(p);
     if (log_enabled(SF_LOG_DEBUG)) {
         struct logbuf b;
-        log_begin(&b);
+        log_begin_at(&b, SF_LOG_DEBUG);
         log_str(&b, "policy ");
         log_str(&b, p->source);
         log_str(&b, ": ");

@@ -1,11 +1,15 @@
 #include "log.h"
 
+#include "real.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static _Atomic int current_level = SF_LOG_WARN;
@@ -144,16 +148,22 @@ void log_sockaddr(struct logbuf *b, const struct sockaddr *sa, socklen_t len)
 
 void log_begin(struct logbuf *b)
 {
+    log_begin_at(b, SF_LOG_WARN);
+}
+
+void log_begin_at(struct logbuf *b, enum sf_log_level level)
+{
     b->len = 0;
+    b->level = level;
     log_str(b, "sockfix[");
     log_int(b, getpid());
     log_str(b, "]: ");
 }
 
-void log_begin_event(struct logbuf *b, const char *call, int fd, const struct sockaddr *sa,
-                     socklen_t len)
+void log_begin_event(struct logbuf *b, enum sf_log_level level, const char *call, int fd,
+                     const struct sockaddr *sa, socklen_t len)
 {
-    log_begin(b);
+    log_begin_at(b, level);
     log_str(b, call);
     log_str(b, " fd=");
     log_int(b, fd);
@@ -177,24 +187,107 @@ static bool stderr_is_safe(void)
     return domain == AF_UNIX || domain == AF_NETLINK; /* journald's stream is a UNIX socket */
 }
 
-void log_end(struct logbuf *b)
+/* ---- targets ---- */
+
+static _Atomic int target_kind = SF_LOG_TO_STDERR;
+static char target_path[SF_LOG_PATH_MAX];
+static _Atomic int target_fd = -1;
+static _Atomic uint64_t target_dev, target_ino; /* what target_fd was when opened */
+
+void log_set_target(enum sf_log_target target, const char *path)
 {
-    int saved = errno;
-    if (!stderr_is_safe()) {
-        errno = saved;
-        return;
+    size_t n = strnlen(path, sizeof target_path - 1);
+    memcpy(target_path, path, n);
+    target_path[n] = '\0';
+    atomic_store(&target_fd, -1);
+    atomic_store(&target_kind, (int)target);
+}
+
+static int open_target(int kind)
+{
+    if (kind == SF_LOG_TO_FILE)
+        return open(target_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    int fd = real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    size_t n = strnlen(target_path, sizeof un.sun_path - 1);
+    memcpy(un.sun_path, target_path, n);
+    if (fd >= 0 && real_connect(fd, (struct sockaddr *)&un, sizeof un) != 0) {
+        real_close(fd);
+        return -1;
     }
-    b->text[b->len++] = '\n';
-    const char *p = b->text;
-    size_t left = b->len;
+    return fd;
+}
+
+/* The target's descriptor, opened again when the program closed it or put
+ * something else at its number (daemons close every descriptor); -1 when
+ * it cannot be opened. The program's own descriptors are never closed. */
+static int target_descriptor(int kind)
+{
+    int fd = atomic_load(&target_fd);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == atomic_load(&target_dev) &&
+        (uint64_t)st.st_ino == atomic_load(&target_ino))
+        return fd;
+    int mine = open_target(kind);
+    if (mine < 0 || fstat(mine, &st) != 0) {
+        if (mine >= 0)
+            real_close(mine);
+        return -1;
+    }
+    atomic_store(&target_dev, (uint64_t)st.st_dev);
+    atomic_store(&target_ino, (uint64_t)st.st_ino);
+    atomic_store(&target_fd, mine); /* a racing thread's descriptor leaks once, at most */
+    return mine;
+}
+
+static void write_all(int fd, const char *p, size_t left)
+{
     while (left > 0) {
-        ssize_t n = write(STDERR_FILENO, p, left);
+        ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         p += n;
         left -= (size_t)n;
+    }
+}
+
+/* "<PRI>" for facility daemon: RFC 3164; the receiver adds the time. */
+static void send_syslog(int fd, const struct logbuf *b)
+{
+    static const int severity[] = {[SF_LOG_OFF] = 7,
+                                   [SF_LOG_ERROR] = 3,
+                                   [SF_LOG_WARN] = 4,
+                                   [SF_LOG_INFO] = 6,
+                                   [SF_LOG_DEBUG] = 7};
+    char msg[sizeof b->text + 8];
+    int pri = 3 * 8 + severity[b->level];
+    size_t n = 0;
+    msg[n++] = '<';
+    if (pri >= 10)
+        msg[n++] = (char)('0' + pri / 10);
+    msg[n++] = (char)('0' + pri % 10);
+    msg[n++] = '>';
+    memcpy(msg + n, b->text, b->len);
+    n += b->len;
+    while (send(fd, msg, n, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+void log_end(struct logbuf *b)
+{
+    int saved = errno;
+    int kind = atomic_load(&target_kind);
+    int fd = kind == SF_LOG_TO_STDERR ? -1 : target_descriptor(kind);
+    if (kind == SF_LOG_TO_SYSLOG && fd >= 0) {
+        send_syslog(fd, b);
+    } else if (fd >= 0) {
+        b->text[b->len++] = '\n';
+        write_all(fd, b->text, b->len);
+    } else if (stderr_is_safe()) { /* stderr, or the target could not be opened */
+        b->text[b->len++] = '\n';
+        write_all(STDERR_FILENO, b->text, b->len);
     }
     errno = saved;
 }
@@ -204,7 +297,7 @@ void log_msg(enum sf_log_level level, const char *msg)
     if (!log_enabled(level))
         return;
     struct logbuf b;
-    log_begin(&b);
+    log_begin_at(&b, level);
     log_str(&b, msg);
     log_end(&b);
 }

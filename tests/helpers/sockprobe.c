@@ -655,7 +655,8 @@ static int cmd_activated(void)
 /* A dual-stack listener on [::]:PORT (a real port, so bind-time rules apply). */
 static int cmd_any6(void)
 {
-    struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT,
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6,
+                               .sin6_addr = IN6ADDR_ANY_INIT,
                                .sin6_port = htons((uint16_t)free_port("6"))};
     int l = socket(AF_INET6, SOCK_STREAM, 0);
     if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof any) != 0 || listen(l, BACKLOG) != 0)

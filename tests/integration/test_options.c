@@ -30,8 +30,8 @@ struct probe_value {
 
 static struct probe_value sample(int id)
 {
-    static const int one = 1, num = 77, prio = 5, tos = 0x48, buf = 100000, seg = 1200, lowat = 16384,
-                     fastopen = 16, defer = 7, idle = 33, ms = 4000;
+    static const int one = 1, num = 77, prio = 5, tos = 0x48, buf = 100000, seg = 1200,
+                     lowat = 16384, fastopen = 16, defer = 7, idle = 33, ms = 4000;
     static const struct linger lg = {1, 7};
     switch (id) {
     case SF_OPT_BIND_DEVICE:
@@ -105,7 +105,7 @@ Test(options, the_table_says_what_the_kernel_does_for_accepted_sockets)
     for (int id = 0; id < SF_OPT_COUNT; id++) {
         const struct sf_option *o = &sf_options[id];
         if (o->phase & SF_PHASE_LISTEN_ARG || o->families == SF_FAMILY_IPV6)
-            continue; /* backlog is no option; v6only: below */
+            continue;                       /* backlog is no option; v6only: below */
         if (o->phase & SF_PHASE_LISTENER) { /* listener-only: never on connections */
             cr_expect_not(o->inherited, "%s", o->key);
             continue;
@@ -137,10 +137,10 @@ Test(options, transparent_mark_and_high_priority_need_cap_net_admin)
     EXPECT(&r, "caps.transparent", 0);
     EXPECT(&r, "caps.mark", 0);
     EXPECT(&r, "caps.priority7", 0);
-    run_program("/usr/bin/setpriv",
-                ARGS("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SOCKPROBE,
-                     "caps"),
-                ((const char *const[]){"PATH=/usr/bin", NULL}), NULL, &r);
+    run_program(
+        "/usr/bin/setpriv",
+        ARGS("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SOCKPROBE, "caps"),
+        ((const char *const[]){"PATH=/usr/bin", NULL}), NULL, &r);
     EXPECT(&r, "caps.transparent", EPERM);
     EXPECT(&r, "caps.mark", EPERM);
     EXPECT(&r, "caps.priority7", EPERM);
@@ -247,11 +247,11 @@ Test(options, without_cap_net_admin_the_program_runs_and_is_told)
     char config[128];
     snprintf(config, sizeof config, "SOCKFIX_CONFIG=%s", policy);
     struct run_result r;
-    run_program("/usr/bin/setpriv",
-                ARGS("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SOCKPROBE,
-                     "pair", "4"),
-                ((const char *const[]){"PATH=/usr/bin", "LD_PRELOAD=" SHIM_PRELOAD, config, NULL}),
-                NULL, &r);
+    run_program(
+        "/usr/bin/setpriv",
+        ARGS("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SOCKPROBE, "pair", "4"),
+        ((const char *const[]){"PATH=/usr/bin", "LD_PRELOAD=" SHIM_PRELOAD, config, NULL}), NULL,
+        &r);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
     EXPECT(&r, "listener.transparent", 0);
     EXPECT(&r, "listener.keepidle", 44);

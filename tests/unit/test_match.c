@@ -16,12 +16,14 @@ static struct sf_policy *parse(const char *text)
 
 static struct sf_event server(unsigned port)
 {
-    return (struct sf_event){.role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_TCP, .port = port};
+    return (struct sf_event){
+        .role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_TCP, .port = port};
 }
 
 static struct sf_event client(unsigned port)
 {
-    return (struct sf_event){.role = SF_ROLE_CLIENT, .family = SF_FAMILY_IPV4, .type = SF_TYPE_TCP, .port = port};
+    return (struct sf_event){
+        .role = SF_ROLE_CLIENT, .family = SF_FAMILY_IPV4, .type = SF_TYPE_TCP, .port = port};
 }
 
 Test(match, role_family_type_and_port)
@@ -29,7 +31,8 @@ Test(match, role_family_type_and_port)
     struct sf_policy *p = parse("[r]\nmatch.role = server\nmatch.family = ipv6\n"
                                 "match.type = udp\nmatch.port = 53, 5000-5010\nreuseport = yes\n");
     const struct sf_rule *r = &p->rules[0];
-    struct sf_event ev = {.role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV6, .type = SF_TYPE_UDP, .port = 53};
+    struct sf_event ev = {
+        .role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV6, .type = SF_TYPE_UDP, .port = 53};
     cr_expect(sf_rule_matches(r, &ev));
     ev.port = 5000;
     cr_expect(sf_rule_matches(r, &ev));
@@ -55,10 +58,14 @@ Test(match, a_rule_without_match_keys_takes_every_tcp_socket)
 {
     struct sf_policy *p = parse("[all]\nnodelay = yes\n");
     struct sf_event evs[] = {
-        server(0), server(80), client(443), {.role = SF_ROLE_CLIENT, .family = SF_FAMILY_IPV6, .type = SF_TYPE_TCP, .port = 1}};
+        server(0),
+        server(80),
+        client(443),
+        {.role = SF_ROLE_CLIENT, .family = SF_FAMILY_IPV6, .type = SF_TYPE_TCP, .port = 1}};
     for (size_t i = 0; i < 4; i++)
         cr_expect(sf_rule_matches(&p->rules[0], &evs[i]), "event %zu", i);
-    struct sf_event udp = {.role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_UDP, .port = 53};
+    struct sf_event udp = {
+        .role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_UDP, .port = 53};
     cr_expect_not(sf_rule_matches(&p->rules[0], &udp));
     sf_policy_free(p);
 }
@@ -111,7 +118,8 @@ Test(match, only_options_that_fit_the_socket)
     struct sf_policy *p = parse("[both]\nmatch.type = tcp, udp\nreuseaddr = yes\n"
                                 "keepalive = yes\nbacklog = 50\n");
     struct sf_decision d;
-    struct sf_event udp = {.role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_UDP, .port = 53};
+    struct sf_event udp = {
+        .role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_UDP, .port = 53};
     sf_decide(p, &udp, &d);
     cr_expect_eq(d.set, SF_OPT_BIT(SF_OPT_REUSEADDR));
     struct sf_event c = client(80);

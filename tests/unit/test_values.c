@@ -160,8 +160,9 @@ Test(values, sizes_lingers_marks_and_names)
     expect_bad("tos", "256", "\"256\" is out of range (0..255)");
     expect_value("notsent_lowat", "16k", 16384);
     expect_value("bind_device", "eth0", 0); /* the policy keeps the name itself */
-    expect_bad("bind_device", "eth0/x", "\"eth0/x\" is not a name (1 to 15 letters, digits and "
-                                        "- _ . @)");
+    expect_bad("bind_device", "eth0/x",
+               "\"eth0/x\" is not a name (1 to 15 letters, digits and "
+               "- _ . @)");
     expect_bad("congestion", "averyveryverylongname",
                "\"averyveryverylongname\" is not a name (1 to 15 letters, digits and - _ . @)");
     char buf[32];
