@@ -29,6 +29,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_systemd_dropin(int argc, char **argv);
 
 /* Prints the command's help on stdout. */
 void print_usage(const char *cmd);

@@ -18,7 +18,7 @@ static int print_help(FILE *out)
 {
     fputs(MAIN_USAGE, out);
     for (const struct command *c = commands; c->name; c++)
-        fprintf(out, "  %-9s %s\n", c->name, c->summary);
+        fprintf(out, "  %-15s %s\n", c->name, c->summary);
     fputs("\nSee sockfix(1) and the policy reference, sockfix.ini(5).\n", out);
     return EXIT_OK;
 }
@@ -97,6 +97,15 @@ const struct command commands[] = {
      "kernel.yama.ptrace_scope allows it.\n"
      "Exit status: 0; 1 when the process cannot be reached or a setsockopt failed;\n"
      "78 when the policy has errors; 2 on usage errors.\n"},
+    {"systemd-dropin", cmd_systemd_dropin, "run a systemd service under the policy",
+     "usage: sockfix systemd-dropin UNIT [-c FILE] [--root DIR]\n"
+     "\n"
+     "Writes /etc/systemd/system/UNIT.d/sockfix.conf (under DIR with --root) with the\n"
+     "Environment= lines that preload libsockfix.so and, with -c, name the policy; a\n"
+     "UNIT without a suffix is taken as UNIT.service. Validates the policy first (exit\n"
+     "78 with the errors). Then run: systemctl daemon-reload && systemctl restart UNIT.\n"
+     "The drop-in's LD_PRELOAD replaces one the unit sets itself.\n"
+     "Exit status: 0; 1 when the file cannot be written; 2 on usage errors.\n"},
     {"help", help_command, "show help for a command", "usage: sockfix help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

@@ -314,6 +314,60 @@ Test(cli, run_without_a_musl_library_starts_a_musl_program_unchanged)
     cr_assert(system(cmd) == 0);
 }
 
+Test(cli, systemd_dropin_writes_the_environment_of_a_unit)
+{
+    char root[] = "/tmp/sockfix-systemd-XXXXXX", policy[256], cmd[512];
+    cr_assert(mkdtemp(root));
+    /* a policy path systemd must not read as specifiers or quotes */
+    snprintf(policy, sizeof policy, "%s/my 100%% \"policy\".ini", root);
+    FILE *f = fopen(policy, "we");
+    fputs("[r]\nkeepidle = 30s\n", f);
+    fclose(f);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "systemd-dropin", "legacy", "-c", policy, "--root", root), PLAIN_ENV,
+            &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    char file[512], want[2048];
+    snprintf(file, sizeof file, "%s/etc/systemd/system/legacy.service.d/sockfix.conf", root);
+    snprintf(want, sizeof want,
+             "wrote %s\nnow run: systemctl daemon-reload && systemctl restart legacy.service\n",
+             file);
+    cr_expect_str_eq(r.out, want);
+    char text[2048] = "";
+    f = fopen(file, "re");
+    cr_assert(f);
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    snprintf(want, sizeof want,
+             "# Written by sockfix systemd-dropin: legacy.service runs with libsockfix.so "
+             "preloaded.\n"
+             "# To undo: remove this file, then systemctl daemon-reload and restart the unit.\n"
+             "[Service]\n"
+             "Environment=\"LD_PRELOAD=%s\"\n"
+             "Environment=\"SOCKFIX_CONFIG=%s/my 100%%%% \\\"policy\\\".ini\"\n",
+             SOCKFIX_LIB, root);
+    cr_expect_str_eq(text, want);
+
+    /* a unit with its own suffix keeps it; bad names and policies are refused */
+    sockfix(ARGS("sockfix", "systemd-dropin", "worker@1.service", "--root", root), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    snprintf(file, sizeof file, "%s/etc/systemd/system/worker@1.service.d/sockfix.conf", root);
+    cr_expect(access(file, R_OK) == 0);
+    sockfix(ARGS("sockfix", "systemd-dropin", "../evil", "--root", root), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, "sockfix systemd-dropin: \"../evil\" is not a unit name\n"
+                            "(see 'sockfix help systemd-dropin')\n");
+    char bad[128];
+    write_policy("[r]\nkeepidle = soon\n", bad);
+    sockfix(ARGS("sockfix", "systemd-dropin", "legacy2", "-c", bad, "--root", root), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 78);
+    snprintf(file, sizeof file, "%s/etc/systemd/system/legacy2.service.d", root);
+    cr_expect_neq(access(file, F_OK), 0, "nothing written");
+    unlink(bad);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert(system(cmd) == 0);
+}
+
 Test(cli, run_exports_an_absolute_policy_path)
 {
     char dir[] = "/tmp/sockfix-run-XXXXXX";

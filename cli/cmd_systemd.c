@@ -1,0 +1,135 @@
+/* sockfix systemd-dropin UNIT: a drop-in that runs a systemd service under
+ * libsockfix.so, the way most legacy services are started. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct dropin_args {
+    const char *unit, *config, *root;
+};
+
+static int parse_args(int argc, char **argv, struct dropin_args *a)
+{
+    *a = (struct dropin_args){0};
+    for (int i = 1; i < argc; i++) {
+        bool takes = strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ||
+                     strcmp(argv[i], "--root") == 0;
+        if (takes && i + 1 >= argc)
+            return usage_error("systemd-dropin", "%s needs a value", argv[i]);
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+            a->config = argv[++i];
+        else if (strcmp(argv[i], "--root") == 0)
+            a->root = argv[++i];
+        else if (argv[i][0] == '-')
+            return usage_error("systemd-dropin", "unknown option \"%s\"", argv[i]);
+        else if (a->unit)
+            return usage_error("systemd-dropin", "unexpected argument \"%s\"", argv[i]);
+        else
+            a->unit = argv[i];
+    }
+    if (!a->unit)
+        return usage_error("systemd-dropin", "a unit name is needed (legacy.service)");
+    return EXIT_OK;
+}
+
+/* systemd unit names: letters, digits and ":-_.\@", at most 255 characters. */
+static bool valid_unit(const char *u)
+{
+    size_t n = strlen(u);
+    if (n == 0 || n > 255 || u[0] == '.')
+        return false;
+    for (const char *p = u; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr(":-_.\\@", *p)))
+            return false;
+    return true;
+}
+
+/* A value inside Environment="...": quotes and backslashes escaped, and %
+ * doubled (systemd expands %-specifiers there). */
+static void put_quoted(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        if (*s == '%')
+            fputc('%', f);
+        fputc(*s, f);
+    }
+}
+
+static int make_dirs(char *path) /* mkdir -p of path's parent directories and path */
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int r = mkdir(path, 0755);
+        *p = '/';
+        if (r != 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int cmd_systemd_dropin(int argc, char **argv)
+{
+    if (help_requested("systemd-dropin", argc, argv))
+        return EXIT_OK;
+    struct dropin_args a;
+    int r = parse_args(argc, argv, &a);
+    if (r != EXIT_OK)
+        return r;
+    char unit[300];
+    snprintf(unit, sizeof unit, "%s%s", a.unit, strchr(a.unit, '.') ? "" : ".service");
+    if (!valid_unit(unit))
+        return usage_error("systemd-dropin", "\"%s\" is not a unit name", a.unit);
+    struct sf_policy *p = load_policy_for(a.config);
+    if (p->nerrors) {
+        print_policy_errors(stderr, "", p);
+        fprintf(stderr, "sockfix systemd-dropin: the policy has errors; nothing was written\n");
+        sf_policy_free(p);
+        return EXIT_POLICY;
+    }
+    sf_policy_free(p);
+    const char *lib = find_library();
+    if (!lib) {
+        fprintf(stderr, "sockfix systemd-dropin: libsockfix.so not found (set SOCKFIX_LIBRARY)\n");
+        return EXIT_FINDINGS;
+    }
+    char config[PATH_MAX] = "";
+    if (a.config && !realpath(a.config, config)) {
+        fprintf(stderr, "sockfix systemd-dropin: %s: %s\n", a.config, strerror(errno));
+        return EXIT_FINDINGS;
+    }
+    char dir[PATH_MAX], file[PATH_MAX + 32];
+    snprintf(dir, sizeof dir, "%s/etc/systemd/system/%s.d", a.root ? a.root : "", unit);
+    snprintf(file, sizeof file, "%s/sockfix.conf", dir);
+    FILE *f = NULL;
+    if (make_dirs(dir) != 0 || !(f = fopen(file, "we"))) {
+        fprintf(stderr, "sockfix systemd-dropin: cannot write %s: %s\n", file, strerror(errno));
+        return EXIT_FINDINGS;
+    }
+    fprintf(f, "# Written by sockfix systemd-dropin: %s runs with libsockfix.so preloaded.\n"
+               "# To undo: remove this file, then systemctl daemon-reload and restart the unit.\n"
+               "[Service]\nEnvironment=\"LD_PRELOAD=",
+            unit);
+    put_quoted(f, lib);
+    fputs("\"\n", f);
+    if (config[0]) {
+        fputs("Environment=\"SOCKFIX_CONFIG=", f);
+        put_quoted(f, config);
+        fputs("\"\n", f);
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "sockfix systemd-dropin: cannot write %s: %s\n", file, strerror(errno));
+        return EXIT_FINDINGS;
+    }
+    printf("wrote %s\nnow run: systemctl daemon-reload && systemctl restart %s\n", file, unit);
+    return EXIT_OK;
+}
