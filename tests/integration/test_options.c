@@ -284,3 +284,38 @@ Test(options, rules_match_by_address)
     run_probe(&(struct run_opts){.policy = policy}, ARGS("pair", "4in6"), &r);
     EXPECT(&r, "client.keepidle", 81); /* v4-mapped counts as IPv4 */
 }
+
+/* ---- a congestion control the kernel does not offer ---- */
+
+Test(options, an_unavailable_congestion_control_is_named_at_load)
+{
+    char policy[64];
+    write_policy("[all]\ncongestion = nosuchcc\n", policy);
+    struct run_result r;
+    run_probe(&(struct run_opts){.config_path = policy}, ARGS("pair", "4"), &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re");
+    char avail[256] = "";
+    cr_assert(f && fgets(avail, sizeof avail, f));
+    fclose(f);
+    avail[strcspn(avail, "\n")] = '\0';
+    char want[512];
+    snprintf(want, sizeof want,
+             "sockfix[%d]: %s:2: congestion: \"nosuchcc\" is not available on this kernel "
+             "(available: %s); setting it will fail\n",
+             (int)r.pid, policy, avail);
+    cr_expect(strstr(r.err, want) == r.err, "%s", r.err);
+    cr_expect(strstr(r.err, ": setsockopt TCP_CONGESTION=nosuchcc failed: ENOENT (2); the socket "
+                            "keeps its own value\n"),
+              "%s", r.err);
+    /* sockfix check: valid, with the same warning */
+    run_program(SOCKFIX_CLI, ARGS("sockfix", "check", policy),
+                ((const char *const[]){"PATH=/usr/bin:/bin", NULL}), NULL, &r);
+    cr_expect_eq(r.status, 0);
+    snprintf(want, sizeof want,
+             "%s:2: congestion: \"nosuchcc\" is not available on this kernel (available: %s); "
+             "setting it will fail (warning)\n",
+             policy, avail);
+    cr_expect_str_eq(r.err, want);
+    unlink(policy);
+}
