@@ -18,11 +18,14 @@ if [ "${1:-}" = "--fast" ]; then
 fi
 
 "$here/scripts/deps.sh"
-configure_and_build() { # DIR CMAKE-ARGS...
-    local dir=$1
+configure_and_build() { # DIR CMAKE-ARGS... [-- TARGETS...]
+    local dir=$1 args=() targets=()
     shift
-    cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKFIX_WERROR=ON "$@" >/dev/null
-    cmake --build "$dir" -j "$(nproc)"
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+    [ $# -gt 0 ] && shift && targets=("$@")
+    cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKFIX_WERROR=ON \
+        "${args[@]}" >/dev/null
+    cmake --build "$dir" -j "$(nproc)" ${targets[@]+--target "${targets[@]}"}
 }
 
 configure_and_build "$build"
@@ -39,6 +42,7 @@ configure_and_build "$build-asan" -DSOCKFIX_SANITIZE=address,undefined
     ctest --output-on-failure -j "$(nproc)" -E 'integration_(cli|install|apply)|compat' "$@")
 
 echo "== ThreadSanitizer"
-configure_and_build "$build-tsan" -DSOCKFIX_SANITIZE=thread
+configure_and_build "$build-tsan" -DSOCKFIX_SANITIZE=thread -- sockfix torture \
+    integration_reliability
 (cd "$build-tsan" && TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
     ctest --output-on-failure -R tsan_threads "$@")
