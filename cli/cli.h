@@ -46,6 +46,9 @@ void print_policy_errors(FILE *out, const char *prefix, const struct sf_policy *
 /* The policy named by -c FILE, or the one a program started now would use. */
 struct sf_policy *load_policy_for(const char *config_path);
 
+/* s as a JSON string literal on stdout. */
+void print_json_string(const char *s);
+
 /* Absolute path of libsockfix.so next to this program (build tree) or in its
  * install location; NULL when none is found. */
 const char *find_library(void);

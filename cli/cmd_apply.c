@@ -93,15 +93,6 @@ static bool event_of(const struct sockinfo *si, struct sf_event *ev)
     return true;
 }
 
-/* Timers go in before SO_KEEPALIVE arms the keepalive timer, as in the shim. */
-static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
-    SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,    SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
-    SF_OPT_TRANSPARENT, SF_OPT_BIND_DEVICE,  SF_OPT_MARK,          SF_OPT_RCVBUF,
-    SF_OPT_SNDBUF,      SF_OPT_MAXSEG,       SF_OPT_LINGER,        SF_OPT_TOS,
-    SF_OPT_PRIORITY,    SF_OPT_CONGESTION,   SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
-    SF_OPT_FASTOPEN,    SF_OPT_KEEPIDLE,     SF_OPT_KEEPINTVL,     SF_OPT_KEEPCNT,
-    SF_OPT_KEEPALIVE,   SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,       SF_OPT_BACKLOG};
-
 /* Whether an option can still act on an existing socket of this role. */
 static bool applies_now(const struct sf_option *o, const struct sockinfo *si)
 {
@@ -134,16 +125,9 @@ static int set_on(const struct sf_policy *p, int fd, const struct sf_option *o, 
 {
     int level, name;
     sf_option_sockopt(o, family, &level, &name, NULL);
-    if (o->kind == SF_VAL_NAME) {
-        const char *s = sf_policy_name(p, v);
-        return setsockopt(fd, level, name, s, (socklen_t)strlen(s));
-    }
-    if (o->kind == SF_VAL_LINGER) {
-        struct linger lg = {.l_onoff = v >= 0, .l_linger = v >= 0 ? v : 0};
-        return setsockopt(fd, level, name, &lg, sizeof lg);
-    }
-    int i = v;
-    return setsockopt(fd, level, name, &i, sizeof i);
+    unsigned char buf[SF_VALUE_BYTES];
+    size_t n = sf_policy_encode_value(p, o, v, buf);
+    return setsockopt(fd, level, name, buf, (socklen_t)n);
 }
 
 /* Decides and, unless dry_run, sets the options on the duplicate fd.
@@ -157,7 +141,7 @@ static void apply_socket(const struct sf_policy *p, int fd, const struct sockinf
     if (!res->decided)
         return;
     for (int k = 0; k < SF_OPT_COUNT; k++) {
-        enum sf_opt_id i = apply_order[k];
+        enum sf_opt_id i = sf_apply_order[k];
         const struct sf_option *o = &sf_options[i];
         struct option_result *r = &res->opt[i];
         if (!(res->d.set & SF_OPT_BIT(i)) || !(o->types & ev.type))
@@ -281,20 +265,6 @@ static const char *outcome_name(enum outcome o)
 {
     static const char *const names[] = {"changed", "unchanged", "kept", "not_applicable", "failed"};
     return names[o];
-}
-
-static void print_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
 }
 
 static void print_json(const struct sf_policy *p, const struct apply_args *a, const char *program,

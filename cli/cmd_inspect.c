@@ -42,20 +42,6 @@ static void print_text(const struct sockinfo *s, size_t n)
     }
 }
 
-static void print_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
-}
-
 static void print_json(pid_t pid, const char *program, const struct sockinfo *s, size_t n)
 {
     printf("{\"pid\": %d, \"program\": ", (int)pid);

@@ -115,9 +115,10 @@ int cmd_systemd_dropin(int argc, char **argv)
         fprintf(stderr, "sockfix systemd-dropin: cannot write %s: %s\n", file, strerror(errno));
         return EXIT_FINDINGS;
     }
-    fprintf(f, "# Written by sockfix systemd-dropin: %s runs with libsockfix.so preloaded.\n"
-               "# To undo: remove this file, then systemctl daemon-reload and restart the unit.\n"
-               "[Service]\nEnvironment=\"LD_PRELOAD=",
+    fprintf(f,
+            "# Written by sockfix systemd-dropin: %s runs with libsockfix.so preloaded.\n"
+            "# To undo: remove this file, then systemctl daemon-reload and restart the unit.\n"
+            "[Service]\nEnvironment=\"LD_PRELOAD=",
             unit);
     put_quoted(f, lib);
     fputs("\"\n", f);

@@ -32,6 +32,20 @@ static bool usable(const char *path)
     return access(path, R_OK) == 0;
 }
 
+void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
 const char *find_library(void)
 {
     static char found[PATH_MAX];

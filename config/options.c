@@ -71,6 +71,14 @@ const struct sf_option sf_options[SF_OPT_COUNT] = {
                               true},
 };
 
+const enum sf_opt_id sf_apply_order[SF_OPT_COUNT] = {
+    SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,    SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
+    SF_OPT_TRANSPARENT, SF_OPT_BIND_DEVICE,  SF_OPT_MARK,          SF_OPT_RCVBUF,
+    SF_OPT_SNDBUF,      SF_OPT_MAXSEG,       SF_OPT_LINGER,        SF_OPT_TOS,
+    SF_OPT_PRIORITY,    SF_OPT_CONGESTION,   SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
+    SF_OPT_FASTOPEN,    SF_OPT_KEEPIDLE,     SF_OPT_KEEPINTVL,     SF_OPT_KEEPCNT,
+    SF_OPT_KEEPALIVE,   SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,       SF_OPT_BACKLOG};
+
 const struct sf_option *sf_option_by_key(const char *key)
 {
     for (int i = 0; i < SF_OPT_COUNT; i++)

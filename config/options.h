@@ -86,6 +86,11 @@ struct sf_option {
 
 extern const struct sf_option sf_options[SF_OPT_COUNT];
 
+/* The order options are set in: bind-time options first; buffer sizes before
+ * the handshake that fixes the window scale; keepalive timers before
+ * SO_KEEPALIVE arms the timer. */
+extern const enum sf_opt_id sf_apply_order[SF_OPT_COUNT];
+
 /* The row for a policy key, or NULL. */
 const struct sf_option *sf_option_by_key(const char *key);
 

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <arpa/inet.h>
 #include <ini.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -805,6 +806,25 @@ void sf_policy_format_value(const struct sf_policy *p, const struct sf_option *o
         snprintf(buf, len, "%s", sf_policy_name(p, value));
     else
         sf_format_option_value(opt, value, buf, len);
+}
+
+size_t sf_policy_encode_value(const struct sf_policy *p, const struct sf_option *opt, int32_t v,
+                              unsigned char buf[SF_VALUE_BYTES])
+{
+    if (opt->kind == SF_VAL_NAME) {
+        const char *s = sf_policy_name(p, v);
+        size_t n = strnlen(s, SF_NAME_MAX);
+        memcpy(buf, s, n);
+        return n;
+    }
+    if (opt->kind == SF_VAL_LINGER) {
+        struct linger lg = {.l_onoff = v >= 0, .l_linger = v >= 0 ? v : 0};
+        memcpy(buf, &lg, sizeof lg);
+        return sizeof lg;
+    }
+    int i = v;
+    memcpy(buf, &i, sizeof i);
+    return sizeof i;
 }
 
 void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *buf, size_t len)

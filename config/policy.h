@@ -101,6 +101,12 @@ const char *sf_policy_name(const struct sf_policy *p, int32_t value);
 void sf_policy_format_value(const struct sf_policy *p, const struct sf_option *opt, int32_t value,
                             char *buf, size_t len);
 
+/* The bytes setsockopt takes for value v of opt (an int, a struct linger,
+ * or a name without its NUL) into buf; returns their length. */
+#define SF_VALUE_BYTES 16
+size_t sf_policy_encode_value(const struct sf_policy *p, const struct sf_option *opt, int32_t v,
+                              unsigned char buf[SF_VALUE_BYTES]);
+
 /* "FILE:LINE: message" (or "FILE: message") into buf. */
 void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *buf, size_t len);
 

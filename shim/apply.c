@@ -13,16 +13,6 @@ static struct ratelimit_slot warn_limits[RATELIMIT_SLOTS];
 static int set_option(const struct sf_policy *p, int fd, const struct sf_option *o, int level,
                       int name, int32_t v);
 
-/* Bind-time options first; buffer sizes before the handshake that fixes the
- * window scale; timers before SO_KEEPALIVE arms the keepalive timer. */
-static const enum sf_opt_id apply_order[SF_OPT_COUNT] = {
-    SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,    SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
-    SF_OPT_TRANSPARENT, SF_OPT_BIND_DEVICE,  SF_OPT_MARK,          SF_OPT_RCVBUF,
-    SF_OPT_SNDBUF,      SF_OPT_MAXSEG,       SF_OPT_LINGER,        SF_OPT_TOS,
-    SF_OPT_PRIORITY,    SF_OPT_CONGESTION,   SF_OPT_NOTSENT_LOWAT, SF_OPT_DEFER_ACCEPT,
-    SF_OPT_FASTOPEN,    SF_OPT_KEEPIDLE,     SF_OPT_KEEPINTVL,     SF_OPT_KEEPCNT,
-    SF_OPT_KEEPALIVE,   SF_OPT_USER_TIMEOUT, SF_OPT_NODELAY,       SF_OPT_BACKLOG};
-
 /* As the policy writes it; no stdio (this runs in the hooks). */
 static void log_value(struct logbuf *b, const struct sf_policy *p, const struct sf_option *o,
                       int32_t v)
@@ -125,20 +115,9 @@ int apply_one(const struct sf_policy *p, int fd, const struct sf_option *o, unsi
 static int set_option(const struct sf_policy *p, int fd, const struct sf_option *o, int level,
                       int name, int32_t v)
 {
-    switch (o->kind) {
-    case SF_VAL_NAME: {
-        const char *s = sf_policy_name(p, v);
-        return real_setsockopt(fd, level, name, s, (socklen_t)strlen(s));
-    }
-    case SF_VAL_LINGER: {
-        struct linger lg = {.l_onoff = v >= 0, .l_linger = v >= 0 ? v : 0};
-        return real_setsockopt(fd, level, name, &lg, sizeof lg);
-    }
-    default: {
-        int i = v;
-        return real_setsockopt(fd, level, name, &i, sizeof i);
-    }
-    }
+    unsigned char buf[SF_VALUE_BYTES];
+    size_t n = sf_policy_encode_value(p, o, v, buf);
+    return real_setsockopt(fd, level, name, buf, (socklen_t)n);
 }
 
 static void info_applied(const struct sf_policy *p, const struct apply_event *ev,
@@ -189,7 +168,7 @@ void apply_decision(const struct sf_policy *p, const struct apply_event *ev,
 {
     uint32_t done = 0, kept = 0;
     for (int k = 0; k < SF_OPT_COUNT; k++) {
-        enum sf_opt_id id = apply_order[k];
+        enum sf_opt_id id = sf_apply_order[k];
         const struct sf_option *o = &sf_options[id];
         if (!(d->set & SF_OPT_BIT(id)) || !(o->phase & phases))
             continue;
