@@ -35,7 +35,8 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
                                              {"family", required_argument, NULL, 'f'},
                                              {"type", required_argument, NULL, 't'},
                                              {NULL, 0, NULL, 0}};
-    *a = (struct explain_args){.ev = {SF_ROLE_SERVER, SF_FAMILY_IPV4, SF_TYPE_TCP, 0}};
+    *a = (struct explain_args){
+        .ev = {.role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_TCP}};
     opterr = 0;
     optind = 1;
     int c;
