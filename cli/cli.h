@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "../config/policy.h"
 
@@ -45,6 +46,14 @@ void print_policy_errors(FILE *out, const char *prefix, const struct sf_policy *
 
 /* The policy named by -c FILE, or the one a program started now would use. */
 struct sf_policy *load_policy_for(const char *config_path);
+
+/* The same, or NULL after printing its errors and "sockfix CMD: the policy
+ * has errors; CONSEQUENCE" (the caller then exits EXIT_POLICY). */
+struct sf_policy *load_valid_policy(const char *cmd, const char *config_path,
+                                    const char *consequence);
+
+/* A process ID argument; EXIT_OK, or a usage error for cmd. */
+int parse_pid(const char *cmd, const char *arg, pid_t *pid);
 
 /* s as a JSON string literal on stdout. */
 void print_json_string(const char *s);

@@ -57,12 +57,7 @@ static int parse_args(int argc, char **argv, struct apply_args *a)
         else
             pid_arg = argv[i];
     }
-    char *end;
-    long pid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
-    if (!pid_arg || *end || pid <= 0 || pid > 0x3fffffff)
-        return usage_error("apply", "a process ID is needed");
-    a->pid = (pid_t)pid;
-    return EXIT_OK;
+    return parse_pid("apply", pid_arg, &a->pid);
 }
 
 static unsigned port_of(const struct sockaddr_storage *ss)
@@ -344,13 +339,9 @@ int cmd_apply(int argc, char **argv)
     int r = parse_args(argc, argv, &a);
     if (r != EXIT_OK)
         return r;
-    struct sf_policy *p = load_policy_for(a.config);
-    if (p->nerrors) {
-        print_policy_errors(stderr, "", p);
-        fprintf(stderr, "sockfix apply: the policy has errors; nothing was changed\n");
-        sf_policy_free(p);
+    struct sf_policy *p = load_valid_policy("apply", a.config, "nothing was changed");
+    if (!p)
         return EXIT_POLICY;
-    }
     int pidfd = procsock_open(a.pid);
     int *fds = NULL;
     size_t nfds = 0;

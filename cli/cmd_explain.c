@@ -163,13 +163,9 @@ int cmd_explain(int argc, char **argv)
     int r = parse_args(argc, argv, &a);
     if (r != EXIT_OK)
         return r;
-    struct sf_policy *p = load_policy_for(a.config);
-    if (p->nerrors) {
-        print_policy_errors(stderr, "", p);
-        fprintf(stderr, "sockfix explain: the policy has errors; no rule would apply\n");
-        sf_policy_free(p);
+    struct sf_policy *p = load_valid_policy("explain", a.config, "no rule would apply");
+    if (!p)
         return EXIT_POLICY;
-    }
     const char *names[1] = {a.program};
     sf_policy_select_program(p, names, a.program ? 1 : 0);
     explain(p, &a);

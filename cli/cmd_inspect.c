@@ -97,20 +97,20 @@ int cmd_inspect(int argc, char **argv)
         else
             pid_arg = argv[i];
     }
-    char *end;
-    long pid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
-    if (!pid_arg || *end || pid <= 0 || pid > 0x3fffffff)
-        return usage_error("inspect", "a process ID is needed");
+    pid_t pid;
+    int r = parse_pid("inspect", pid_arg, &pid);
+    if (r != EXIT_OK)
+        return r;
 
-    int pidfd = procsock_open((pid_t)pid);
+    int pidfd = procsock_open(pid);
     if (pidfd < 0) {
-        procsock_explain("inspect", (pid_t)pid, errno);
+        procsock_explain("inspect", pid, errno);
         return EXIT_FINDINGS;
     }
     int *fds;
     size_t nfds;
-    if (procsock_list((pid_t)pid, &fds, &nfds) != 0) {
-        procsock_explain("inspect", (pid_t)pid, errno);
+    if (procsock_list(pid, &fds, &nfds) != 0) {
+        procsock_explain("inspect", pid, errno);
         close(pidfd);
         return EXIT_FINDINGS;
     }
@@ -120,7 +120,7 @@ int cmd_inspect(int argc, char **argv)
         fprintf(stderr, "sockfix inspect: out of memory\n");
         return EXIT_FINDINGS;
     }
-    listen_ports_load(lp, (pid_t)pid);
+    listen_ports_load(lp, pid);
     size_t n = 0;
     int status = EXIT_OK;
     for (size_t k = 0; k < nfds; k++) {
@@ -128,7 +128,7 @@ int cmd_inspect(int argc, char **argv)
         if (dup < 0) {
             if (errno == EBADF)
                 continue; /* closed since we listed it */
-            procsock_explain("inspect", (pid_t)pid, errno);
+            procsock_explain("inspect", pid, errno);
             status = EXIT_FINDINGS;
             break;
         }
@@ -141,13 +141,13 @@ int cmd_inspect(int argc, char **argv)
     close(pidfd);
     if (status == EXIT_OK) {
         char program[64];
-        procsock_comm((pid_t)pid, program, sizeof program);
+        procsock_comm(pid, program, sizeof program);
         if (json)
-            print_json((pid_t)pid, program, socks, n);
+            print_json(pid, program, socks, n);
         else if (n == 0)
-            printf("PID %ld (%s) has no TCP or UDP socket\n", pid, program);
+            printf("PID %d (%s) has no TCP or UDP socket\n", (int)pid, program);
         else {
-            printf("PID %ld (%s)\n", pid, program);
+            printf("PID %d (%s)\n", (int)pid, program);
             print_text(socks, n);
         }
     }

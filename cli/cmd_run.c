@@ -145,13 +145,11 @@ int cmd_run(int argc, char **argv)
     int r = parse_args(argc, argv, &a);
     if (r != EXIT_OK)
         return r;
-    struct sf_policy *p = load_policy_for(a.config);
-    if (p->nerrors) {
-        print_policy_errors(stderr, "", p);
-        fprintf(stderr, "sockfix run: the policy has errors; %s was not started\n", a.cmd[0]);
-        sf_policy_free(p);
+    char consequence[PATH_MAX + 32];
+    snprintf(consequence, sizeof consequence, "%s was not started", a.cmd[0]);
+    struct sf_policy *p = load_valid_policy("run", a.config, consequence);
+    if (!p)
         return EXIT_POLICY;
-    }
     char interp[PATH_MAX], variant[PATH_MAX];
     examine_program(a.cmd[0], interp, sizeof interp);
     const char *lib = find_library();

@@ -89,13 +89,9 @@ int cmd_systemd_dropin(int argc, char **argv)
     snprintf(unit, sizeof unit, "%s%s", a.unit, strchr(a.unit, '.') ? "" : ".service");
     if (!valid_unit(unit))
         return usage_error("systemd-dropin", "\"%s\" is not a unit name", a.unit);
-    struct sf_policy *p = load_policy_for(a.config);
-    if (p->nerrors) {
-        print_policy_errors(stderr, "", p);
-        fprintf(stderr, "sockfix systemd-dropin: the policy has errors; nothing was written\n");
-        sf_policy_free(p);
+    struct sf_policy *p = load_valid_policy("systemd-dropin", a.config, "nothing was written");
+    if (!p)
         return EXIT_POLICY;
-    }
     sf_policy_free(p);
     const char *lib = find_library();
     if (!lib) {

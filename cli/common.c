@@ -27,6 +27,28 @@ struct sf_policy *load_policy_for(const char *config_path)
     return p;
 }
 
+struct sf_policy *load_valid_policy(const char *cmd, const char *config_path,
+                                    const char *consequence)
+{
+    struct sf_policy *p = load_policy_for(config_path);
+    if (!p->nerrors)
+        return p;
+    print_policy_errors(stderr, "", p);
+    fprintf(stderr, "sockfix %s: the policy has errors; %s\n", cmd, consequence);
+    sf_policy_free(p);
+    return NULL;
+}
+
+int parse_pid(const char *cmd, const char *arg, pid_t *pid)
+{
+    char *end;
+    long v = arg ? strtol(arg, &end, 10) : 0;
+    if (!arg || *end || v <= 0 || v > 0x3fffffff)
+        return usage_error(cmd, "a process ID is needed");
+    *pid = (pid_t)v;
+    return EXIT_OK;
+}
+
 static bool usable(const char *path)
 {
     return access(path, R_OK) == 0;
