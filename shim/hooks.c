@@ -273,7 +273,10 @@ static bool policy_value(const struct sf_policy *p, int fd, int id, int program_
             log_int(&b, program_value);
         }
         log_str(&b, " replaced by the policy's ");
-        log_int(&b, *value);
+        if (sf_options[id].kind == SF_VAL_NAME)
+            log_str(&b, sf_policy_name(p, *value));
+        else
+            log_int(&b, *value);
         log_str(&b, " (rule ");
         log_str(&b, d.rule[id] == SF_RULE_IMPLIED ? "implied" : p->rules[d.rule[id]].name);
         log_str(&b, ", precedence = policy)");
