@@ -108,6 +108,24 @@ static const char *library_for(const char *lib, const char *interp, char *buf, s
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+static bool is_sanitizer_runtime(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    static const char *const runtimes[] = {
+        "libasan.so",       "libtsan.so",        "libubsan.so", "libclang_rt.asan",
+        "libclang_rt.tsan", "libclang_rt.ubsan", "libhwasan.so"};
+    for (size_t i = 0; i < sizeof runtimes / sizeof runtimes[0]; i++)
+        if (strncmp(base, runtimes[i], strlen(runtimes[i])) == 0)
+            return true;
+    return false;
+}
+
+static void append_entry(char *v, size_t len, size_t *used, const char *e)
+{
+    *used += (size_t)snprintf(v + *used, len - *used, "%s%s", *used ? ":" : "", e);
+}
+
 static int set_preload(const char *lib)
 {
     const char *old = getenv("LD_PRELOAD");
@@ -119,13 +137,30 @@ static int set_preload(const char *lib)
         if ((p == old || p[-1] == ':' || p[-1] == ' ') &&
             (p[n] == '\0' || p[n] == ':' || p[n] == ' '))
             return 0;
-    size_t len = strlen(lib) + 1 + strlen(old) + 1;
-    char *v = malloc(len);
-    if (!v)
+    /* Sanitizer runtimes must stay first (ASan and TSan refuse to start
+     * otherwise); the library goes right after them, before anything else. */
+    size_t len = strlen(lib) + 2 + strlen(old) + 1, used = 0;
+    char *v = malloc(len), *copy = malloc(strlen(old) + 1);
+    if (!v || !copy) {
+        free(v);
+        free(copy);
         return -1;
-    snprintf(v, len, "%s:%s", lib, old);
+    }
+    v[0] = '\0';
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 1) {
+            append_entry(v, len, &used, lib);
+            continue;
+        }
+        strcpy(copy, old);
+        char *save = NULL;
+        for (char *e = strtok_r(copy, ": ", &save); e; e = strtok_r(NULL, ": ", &save))
+            if (is_sanitizer_runtime(e) == (pass == 0))
+                append_entry(v, len, &used, e);
+    }
     int r = setenv("LD_PRELOAD", v, 1);
     free(v);
+    free(copy);
     return r;
 }
 

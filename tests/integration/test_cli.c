@@ -368,6 +368,25 @@ Test(cli, systemd_dropin_writes_the_environment_of_a_unit)
     cr_assert(system(cmd) == 0);
 }
 
+Test(cli, run_keeps_a_sanitizer_runtime_first)
+{
+    /* An ASan-built service refuses to start unless libasan comes first. */
+    char dir[] = "/tmp/sockfix-asan-XXXXXX", asan[128], env[200], cmd[512], want[512];
+    cr_assert(mkdtemp(dir));
+    snprintf(asan, sizeof asan, "%s/libasan.so.8", dir); /* a stand-in with the name */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", EMPTY_LIB, asan);
+    cr_assert(system(cmd) == 0);
+    snprintf(env, sizeof env, "LD_PRELOAD=%s:%s", EMPTY_LIB, asan);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "run", SOCKPROBE, "self"),
+            ((const char *const[]){"PATH=/usr/bin:/bin", env, NULL}), &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    snprintf(want, sizeof want, "%s:%s:%s", asan, SOCKFIX_LIB, EMPTY_LIB);
+    cr_expect_str_eq(result_get(&r, "LD_PRELOAD"), want);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+}
+
 Test(cli, run_exports_an_absolute_policy_path)
 {
     char dir[] = "/tmp/sockfix-run-XXXXXX";
