@@ -105,16 +105,6 @@ static bool same_value(const struct sf_policy *p, const struct sf_option *o,
     return si->value[i] == to;
 }
 
-static bool program_set(const struct sf_option *o, const struct sockinfo *si,
-                        const struct sockinfo *defaults, int i)
-{
-    if (!defaults->have[i])
-        return false;
-    if (o->kind == SF_VAL_NAME)
-        return strcmp(si->names[i], defaults->names[i]) != 0;
-    return si->value[i] != defaults->value[i];
-}
-
 static int set_on(const struct sf_policy *p, int fd, const struct sf_option *o, unsigned family,
                   int32_t v)
 {
@@ -154,7 +144,7 @@ static void apply_socket(const struct sf_policy *p, int fd, const struct sockinf
             r->outcome = UNCHANGED;
             continue;
         }
-        if (p->precedence == SF_PRECEDENCE_PROGRAM && program_set(o, &res->si, defaults, i)) {
+        if (p->precedence == SF_PRECEDENCE_PROGRAM && sockinfo_differs(&res->si, defaults, i)) {
             r->outcome = KEPT;
             continue;
         }
@@ -313,24 +303,6 @@ static void print_json(const struct sf_policy *p, const struct apply_args *a, co
     printf("%s]}\n", n ? "\n" : "");
 }
 
-/* The options of a fresh socket of each type: what the kernel gives. */
-static void kernel_defaults(struct sockinfo *tcp, struct sockinfo *udp,
-                            const struct listen_ports *lp)
-{
-    memset(tcp, 0, sizeof *tcp);
-    memset(udp, 0, sizeof *udp);
-    int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (t >= 0)
-        sockinfo_read(t, lp, tcp);
-    if (u >= 0)
-        sockinfo_read(u, lp, udp);
-    if (t >= 0)
-        close(t);
-    if (u >= 0)
-        close(u);
-}
-
 int cmd_apply(int argc, char **argv)
 {
     if (help_requested("apply", argc, argv))
@@ -366,7 +338,7 @@ int cmd_apply(int argc, char **argv)
     }
     listen_ports_load(lp, a.pid);
     struct sockinfo tcp_defaults, udp_defaults;
-    kernel_defaults(&tcp_defaults, &udp_defaults, lp);
+    sockinfo_defaults(&tcp_defaults, &udp_defaults, lp);
     size_t n = 0;
     int status = EXIT_OK;
     for (size_t k = 0; k < nfds; k++) {

@@ -20,12 +20,25 @@ static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
         sf_format_option_value(&sf_options[i], si->value[i], buf, len);
 }
 
-static void print_text(const struct sockinfo *s, size_t n)
+/* The table shows the keepalive-era options as columns; any other option
+ * appears under "other" when it differs from what the kernel gives a fresh
+ * socket (--json has every option, always). */
+#define TABLE_COLUMNS (SF_OPT_BACKLOG + 1)
+
+/* On a connection the kernel tunes these itself (buffer autotuning, the
+ * effective MSS): a difference from a fresh socket says nothing there. */
+static bool kernel_tuned(int i)
+{
+    return i == SF_OPT_RCVBUF || i == SF_OPT_SNDBUF || i == SF_OPT_MAXSEG;
+}
+
+static void print_text(const struct sockinfo *s, size_t n, const struct sockinfo *tcp_defaults,
+                       const struct sockinfo *udp_defaults)
 {
     printf("%-4s %-4s %-8s %-24s %-24s", "FD", "TYPE", "ROLE", "LOCAL", "REMOTE");
-    for (int i = 0; i < SF_OPT_COUNT; i++)
+    for (int i = 0; i < TABLE_COLUMNS; i++)
         printf(" %s", sf_options[i].key);
-    printf("\n");
+    printf(" other\n");
     for (size_t k = 0; k < n; k++) {
         char local[64], remote[64] = "-";
         sockaddr_text(&s[k].local, local, sizeof local);
@@ -33,11 +46,23 @@ static void print_text(const struct sockinfo *s, size_t n)
             sockaddr_text(&s[k].peer, remote, sizeof remote);
         printf("%-4d %-4s %-8s %-24s %-24s", s[k].fd, s[k].tcp ? "tcp" : "udp", s[k].role, local,
                remote);
-        for (int i = 0; i < SF_OPT_COUNT; i++) {
+        for (int i = 0; i < TABLE_COLUMNS; i++) {
             char v[32];
             print_value(v, sizeof v, &s[k], i);
             printf(" %-*s", (int)strlen(sf_options[i].key), v);
         }
+        const struct sockinfo *d = s[k].tcp ? tcp_defaults : udp_defaults;
+        const char *sep = " ";
+        for (int i = TABLE_COLUMNS; i < SF_OPT_COUNT; i++) {
+            if (!sockinfo_differs(&s[k], d, i) || (s[k].peer_len && kernel_tuned(i)))
+                continue;
+            char v[32];
+            print_value(v, sizeof v, &s[k], i);
+            printf("%s%s=%s", sep, sf_options[i].key, v);
+            sep = ",";
+        }
+        if (*sep == ' ')
+            printf(" -");
         printf("\n");
     }
 }
@@ -147,8 +172,10 @@ int cmd_inspect(int argc, char **argv)
         else if (n == 0)
             printf("PID %d (%s) has no TCP or UDP socket\n", (int)pid, program);
         else {
+            struct sockinfo tcp_defaults, udp_defaults;
+            sockinfo_defaults(&tcp_defaults, &udp_defaults, lp);
             printf("PID %d (%s)\n", (int)pid, program);
-            print_text(socks, n);
+            print_text(socks, n, &tcp_defaults, &udp_defaults);
         }
     }
     free(fds);

@@ -193,3 +193,28 @@ bool sockinfo_read(int fd, const struct listen_ports *lp, struct sockinfo *si)
     }
     return true;
 }
+
+void sockinfo_defaults(struct sockinfo *tcp, struct sockinfo *udp, const struct listen_ports *lp)
+{
+    memset(tcp, 0, sizeof *tcp);
+    memset(udp, 0, sizeof *udp);
+    int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (t >= 0) {
+        sockinfo_read(t, lp, tcp);
+        close(t);
+    }
+    if (u >= 0) {
+        sockinfo_read(u, lp, udp);
+        close(u);
+    }
+}
+
+bool sockinfo_differs(const struct sockinfo *si, const struct sockinfo *defaults, int i)
+{
+    if (!si->have[i] || !defaults->have[i])
+        return false;
+    if (sf_options[i].kind == SF_VAL_NAME)
+        return strcmp(si->names[i], defaults->names[i]) != 0;
+    return si->value[i] != defaults->value[i];
+}

@@ -35,6 +35,12 @@ struct sockinfo {
  * socket of family IPv4 or IPv6. */
 bool sockinfo_read(int fd, const struct listen_ports *lp, struct sockinfo *si);
 
+/* The options of a fresh TCP and UDP socket: what the kernel gives. */
+void sockinfo_defaults(struct sockinfo *tcp, struct sockinfo *udp, const struct listen_ports *lp);
+
+/* Whether option i of si differs from the kernel's default. */
+bool sockinfo_differs(const struct sockinfo *si, const struct sockinfo *defaults, int i);
+
 /* "127.0.0.1:80" or "[::1]:80". */
 void sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t len);
 
