@@ -497,6 +497,31 @@ Test(cli, inspect_shows_what_the_kernel_holds)
     stop_held(&h);
 }
 
+Test(cli, inspect_lists_other_options_that_differ_from_a_fresh_socket)
+{
+    char policy[64], pid[16];
+    write_policy("[servers]\nmatch.role = server\ndscp = af21\nlinger = 5s\n", policy);
+    struct held h;
+    start_held(true, policy, "4", &h);
+    snprintf(pid, sizeof pid, "%d", (int)h.pid);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "inspect", pid), PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char line[128];
+    snprintf(line, sizeof line, "\n%-4ld tcp  listener ", result_num(&h.result, "listener.fd"));
+    const char *listener = strstr(r.out, line);
+    cr_assert(listener, "%s", r.out);
+    const char *eol = strchr(listener + 1, '\n');
+    cr_assert(eol);
+    /* SO_PRIORITY follows the TOS on Linux (af21 -> priority 2) */
+    static const char other[] = " linger=5s,tos=72,priority=2";
+    cr_expect(eol - listener > (long)sizeof other &&
+                  memcmp(eol - (sizeof other - 1), other, sizeof other - 1) == 0,
+              "%.*s", (int)(eol - listener), listener);
+    stop_held(&h);
+    unlink(policy);
+}
+
 Test(cli, inspect_json_parses_back)
 {
     char policy[64];
