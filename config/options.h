@@ -34,6 +34,8 @@ enum sf_opt_id {
     SF_OPT_COUNT
 };
 
+/* Option sets are 32-bit masks; the shim keeps bit 31 free as a marker. */
+_Static_assert(SF_OPT_COUNT <= 31, "option sets are 32-bit masks with bit 31 free");
 #define SF_OPT_BIT(id) (1u << (id))
 #define SF_KEEPALIVE_TIMERS                                                                        \
     (SF_OPT_BIT(SF_OPT_KEEPIDLE) | SF_OPT_BIT(SF_OPT_KEEPINTVL) | SF_OPT_BIT(SF_OPT_KEEPCNT))

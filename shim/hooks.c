@@ -2,6 +2,7 @@
  * policy what applies, applies it and calls the real function; the program
  * gets exactly the real call's result and errno. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "../config/match.h"
@@ -114,23 +115,43 @@ int sf_hook_listen(int fd, int backlog)
     return real_listen(fd, b);
 }
 
-/* Options the kernel copies from a listener to the sockets it accepts. */
+/* Options the kernel copies from a listener to the sockets it accepts (bit
+ * 31 is never an option: it marks "not computed yet", so that accept does
+ * not walk the table each time). */
+#define MASK_UNSET (1u << 31)
+static _Atomic uint32_t inherited_mask = MASK_UNSET, not_inherited_mask = MASK_UNSET;
+
+static void compute_masks(void)
+{
+    uint32_t in = 0, out = 0;
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        if (sf_options[i].inherited)
+            in |= SF_OPT_BIT(i);
+        else if (sf_options[i].phase & SF_PHASE_CONNECTION)
+            out |= SF_OPT_BIT(i);
+    }
+    atomic_store_explicit(&inherited_mask, in, memory_order_relaxed);
+    atomic_store_explicit(&not_inherited_mask, out, memory_order_relaxed);
+}
+
 static uint32_t inherited_options(void)
 {
-    uint32_t m = 0;
-    for (int i = 0; i < SF_OPT_COUNT; i++)
-        if (sf_options[i].inherited)
-            m |= SF_OPT_BIT(i);
+    uint32_t m = atomic_load_explicit(&inherited_mask, memory_order_relaxed);
+    if (m == MASK_UNSET) {
+        compute_masks();
+        m = atomic_load_explicit(&inherited_mask, memory_order_relaxed);
+    }
     return m;
 }
 
 /* Connection options the kernel does not copy from a listener. */
 static uint32_t not_inherited_options(void)
 {
-    uint32_t m = 0;
-    for (int i = 0; i < SF_OPT_COUNT; i++)
-        if (!sf_options[i].inherited && (sf_options[i].phase & SF_PHASE_CONNECTION))
-            m |= SF_OPT_BIT(i);
+    uint32_t m = atomic_load_explicit(&not_inherited_mask, memory_order_relaxed);
+    if (m == MASK_UNSET) {
+        compute_masks();
+        m = atomic_load_explicit(&not_inherited_mask, memory_order_relaxed);
+    }
     return m;
 }
 
