@@ -72,7 +72,9 @@ static void on_bind(int fd, const struct sockaddr *addr, socklen_t len)
         return;
     struct apply_event act = {"bind", fd, socket_family(kind), addr, len};
     struct sf_decision d;
-    decide_and_apply(p, &ev, &act, SF_PHASE_BIND, program_keeps(p, fd), &d);
+    /* A UDP server never listens: its connection options (tos, priority) go on at bind. */
+    unsigned phases = SF_PHASE_BIND | (ev.type == SF_TYPE_UDP ? SF_PHASE_CONNECTION : 0);
+    decide_and_apply(p, &ev, &act, phases, program_keeps(p, fd), &d);
 }
 
 int sf_hook_bind(int fd, const struct sockaddr *addr, socklen_t len)

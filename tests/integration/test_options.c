@@ -319,3 +319,17 @@ Test(options, an_unavailable_congestion_control_is_named_at_load)
     cr_expect_str_eq(r.err, want);
     unlink(policy);
 }
+
+Test(options, a_udp_server_gets_tos_and_priority_at_bind)
+{
+    struct run_result r;
+    run_probe(&(struct run_opts){.policy = "[udp]\nmatch.type = udp\ndscp = ef\npriority = 4\n"},
+              ARGS("udp", "4"), &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    EXPECT(&r, "bound.tos", 46 << 2);
+    EXPECT(&r, "bound.priority", 4);
+    EXPECT(&r, "connected.tos", 46 << 2); /* a UDP client, at connect */
+    run_probe(&(struct run_opts){.policy = "[udp]\nmatch.type = udp\ndscp = ef\n"},
+              ARGS("udp", "6"), &r);
+    EXPECT(&r, "bound.tos", 46 << 2); /* IPV6_TCLASS on an IPv6 socket */
+}
