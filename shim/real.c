@@ -37,28 +37,36 @@ static void *const own_hooks[R_COUNT] = {
 
 static _Atomic(void *) real_fn[R_COUNT];
 
+/* Each symbol is bound on its first use, not all at once: the constructor
+ * closes the policy file through the close hook, and a process that never
+ * makes a socket call should pay for one lookup, not fourteen. */
 enum { UNBOUND, BINDING, BOUND };
-static _Atomic int bind_state = UNBOUND;
+static _Atomic int bind_state[R_COUNT];
+
+static void bind_one(int i)
+{
+    int expected = UNBOUND;
+    if (!atomic_compare_exchange_strong(&bind_state[i], &expected, BINDING))
+        return; /* bound, or being bound (by us, re-entered, or by another thread) */
+    void *f = dlsym(RTLD_NEXT, real_names[i]);
+    if (f == own_hooks[i])
+        f = NULL;
+    atomic_store_explicit(&real_fn[i], f, memory_order_release);
+    atomic_store_explicit(&bind_state[i], BOUND, memory_order_release);
+}
 
 void real_bind_all(void)
 {
-    int expected = UNBOUND;
-    if (!atomic_compare_exchange_strong(&bind_state, &expected, BINDING))
-        return; /* bound, or being bound (by us, re-entered, or by another thread) */
-    for (int i = 0; i < R_COUNT; i++) {
-        void *f = dlsym(RTLD_NEXT, real_names[i]);
-        if (f == own_hooks[i])
-            f = NULL;
-        atomic_store_explicit(&real_fn[i], f, memory_order_release);
-    }
-    atomic_store_explicit(&bind_state, BOUND, memory_order_release);
+    for (int i = 0; i < R_COUNT; i++)
+        bind_one(i);
 }
 
-/* The bound function, or NULL when the caller must use the system call. */
+/* The bound function, or NULL when the caller must use the system call (the
+ * symbol is being bound: dlsym re-entered a hook, or another thread binds). */
 static void *real(enum real_id id)
 {
-    if (atomic_load_explicit(&bind_state, memory_order_acquire) != BOUND)
-        real_bind_all();
+    if (atomic_load_explicit(&bind_state[id], memory_order_acquire) != BOUND)
+        bind_one(id);
     return atomic_load_explicit(&real_fn[id], memory_order_acquire);
 }
 
