@@ -2,7 +2,9 @@
 #include "../config/policy_file.h"
 #include "cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static void print_warning(const char *line, void *arg)
 {
@@ -10,18 +12,26 @@ static void print_warning(const char *line, void *arg)
     fprintf(stderr, "%s (warning)\n", line);
 }
 
-/* Warnings leave the exit status alone: the policy is valid, the kernel
- * may differ where it runs. */
-static void warn_congestion(struct sf_policy *p)
+static bool read_proc(const char *path, char *buf, int len)
 {
-    FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re");
-    char avail[256];
-    if (f && fgets(avail, sizeof avail, f)) {
-        sf_policy_select_program(p, NULL, 0); /* every rule active, whatever its program */
-        sf_policy_check_congestion(p, avail, print_warning, NULL);
-    }
+    FILE *f = fopen(path, "re");
+    bool ok = f && fgets(buf, len, f);
     if (f)
         fclose(f);
+    return ok;
+}
+
+/* Warnings leave the exit status alone: the policy is valid, the kernel
+ * may differ where it runs. */
+static void warn_about_the_kernel(struct sf_policy *p)
+{
+    char buf[256];
+    sf_policy_select_program(p, NULL, 0); /* every rule active, whatever its program */
+    if (read_proc("/proc/sys/net/ipv4/tcp_available_congestion_control", buf, sizeof buf))
+        sf_policy_check_congestion(p, buf, print_warning, NULL);
+    long rmem = read_proc("/proc/sys/net/core/rmem_max", buf, sizeof buf) ? atol(buf) : 0;
+    long wmem = read_proc("/proc/sys/net/core/wmem_max", buf, sizeof buf) ? atol(buf) : 0;
+    sf_policy_check_buffers(p, rmem, wmem, print_warning, NULL);
 }
 
 int cmd_check(int argc, char **argv)
@@ -41,7 +51,7 @@ int cmd_check(int argc, char **argv)
             status = EXIT_FINDINGS;
         } else {
             printf("%s: ok, %zu rule%s\n", argv[i], p->nrules, p->nrules == 1 ? "" : "s");
-            warn_congestion(p);
+            warn_about_the_kernel(p);
         }
         sf_policy_free(p);
     }

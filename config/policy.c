@@ -936,6 +936,30 @@ int sf_log_target_parse(const char *s, enum sf_log_target *target, char path[SF_
     return 0;
 }
 
+void sf_policy_check_buffers(const struct sf_policy *p, long rmem_max, long wmem_max,
+                             void (*emit)(const char *line, void *arg), void *arg)
+{
+    static const struct {
+        int id;
+        const char *sysctl;
+    } buffers[] = {{SF_OPT_RCVBUF, "net.core.rmem_max"}, {SF_OPT_SNDBUF, "net.core.wmem_max"}};
+    char source[256], value[32], line[512];
+    sf_escape(p->source, source, sizeof source);
+    for (size_t i = 0; i < p->nactive; i++) {
+        const struct sf_rule *r = &p->rules[p->active[i]];
+        for (int b = 0; b < 2; b++) {
+            int id = buffers[b].id;
+            long max = b == 0 ? rmem_max : wmem_max;
+            if (!(r->set & SF_OPT_BIT(id)) || max <= 0 || r->value[id] <= max)
+                continue;
+            sf_format_option_value(&sf_options[id], r->value[id], value, sizeof value);
+            snprintf(line, sizeof line, "%s:%u: %s: %s is above %s (%ld bytes); the kernel caps it",
+                     source, r->value_line[id], sf_options[id].key, value, buffers[b].sysctl, max);
+            emit(line, arg);
+        }
+    }
+}
+
 int sf_precedence_parse(const char *s)
 {
     return strcmp(s, "program") == 0  ? SF_PRECEDENCE_PROGRAM

@@ -127,6 +127,12 @@ void sf_policy_check_congestion(const struct sf_policy *p, const char *available
 int sf_log_target_parse(const char *s, enum sf_log_target *target, char path[SF_LOG_PATH_MAX],
                         char *err, size_t errlen);
 
+/* For each rcvbuf (sndbuf) of the active rules above max (net.core.rmem_max,
+ * wmem_max), a warning "FILE:LINE: rcvbuf: 4m is above net.core.rmem_max
+ * (212992 bytes); the kernel caps it" with emit. */
+void sf_policy_check_buffers(const struct sf_policy *p, long rmem_max, long wmem_max,
+                             void (*emit)(const char *line, void *arg), void *arg);
+
 /* Parses "program" or "policy"; -1 otherwise. */
 int sf_precedence_parse(const char *s);
 

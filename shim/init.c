@@ -135,22 +135,34 @@ static void log_line_warn(const char *line, void *arg)
     log_msg(SF_LOG_WARN, line);
 }
 
-/* At start-up, not in the hooks: one read of /proc to name a congestion
- * control the kernel does not offer before every setsockopt fails on it. */
-static void warn_unavailable_congestion(const struct sf_policy *p)
+/* A small /proc file into buf; false when it cannot be read. */
+static bool read_proc(const char *path, char *buf, size_t len)
 {
-    if (!(p->active_set & SF_OPT_BIT(SF_OPT_CONGESTION)) || !log_enabled(SF_LOG_WARN))
-        return;
-    int fd = open("/proc/sys/net/ipv4/tcp_available_congestion_control", O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
-    char avail[256];
-    ssize_t n = read(fd, avail, sizeof avail - 1);
+        return false;
+    ssize_t n = read(fd, buf, len - 1);
     close(fd);
-    if (n <= 0)
+    buf[n > 0 ? n : 0] = '\0';
+    return n > 0;
+}
+
+/* At start-up, not in the hooks: a few reads of /proc to name what the
+ * kernel will refuse or cap (a congestion control it does not offer, a
+ * buffer above its maximum) before every setsockopt runs into it. */
+static void warn_about_the_kernel(const struct sf_policy *p)
+{
+    if (!log_enabled(SF_LOG_WARN))
         return;
-    avail[n] = '\0';
-    sf_policy_check_congestion(p, avail, log_line_warn, NULL);
+    char buf[256];
+    if ((p->active_set & SF_OPT_BIT(SF_OPT_CONGESTION)) &&
+        read_proc("/proc/sys/net/ipv4/tcp_available_congestion_control", buf, sizeof buf))
+        sf_policy_check_congestion(p, buf, log_line_warn, NULL);
+    if (p->active_set & (SF_OPT_BIT(SF_OPT_RCVBUF) | SF_OPT_BIT(SF_OPT_SNDBUF))) {
+        long rmem = read_proc("/proc/sys/net/core/rmem_max", buf, sizeof buf) ? atol(buf) : 0;
+        long wmem = read_proc("/proc/sys/net/core/wmem_max", buf, sizeof buf) ? atol(buf) : 0;
+        sf_policy_check_buffers(p, rmem, wmem, log_line_warn, NULL);
+    }
 }
 
 static struct sf_policy *parse_policy(void)
@@ -226,7 +238,7 @@ static void initialise(void)
             _exit(SF_STRICT_EXIT);
     }
     select_program(p);
-    warn_unavailable_congestion(p);
+    warn_about_the_kernel(p);
     if (log_enabled(SF_LOG_DEBUG)) {
         struct logbuf b;
         log_begin_at(&b, SF_LOG_DEBUG);

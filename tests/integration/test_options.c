@@ -333,3 +333,26 @@ Test(options, a_udp_server_gets_tos_and_priority_at_bind)
               ARGS("udp", "6"), &r);
     EXPECT(&r, "bound.tos", 46 << 2); /* IPV6_TCLASS on an IPv6 socket */
 }
+
+Test(options, a_buffer_above_the_kernel_maximum_is_named_at_load)
+{
+    FILE *f = fopen("/proc/sys/net/core/rmem_max", "re");
+    long rmem_max = 0;
+    cr_assert(f && fscanf(f, "%ld", &rmem_max) == 1);
+    fclose(f);
+    if (rmem_max + 1 > 536870912)
+        cr_skip_test("net.core.rmem_max is above what a policy may ask for");
+    char text[128], policy[64], want[512];
+    snprintf(text, sizeof text, "[all]\nrcvbuf = %ld\n", rmem_max + 1);
+    write_policy(text, policy);
+    struct run_result r;
+    run_probe(&(struct run_opts){.config_path = policy}, ARGS("pair", "4"), &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    snprintf(want, sizeof want,
+             "sockfix[%d]: %s:2: rcvbuf: %ld is above net.core.rmem_max (%ld bytes); the "
+             "kernel caps it\n",
+             (int)r.pid, policy, rmem_max + 1, rmem_max);
+    cr_expect_str_eq(r.err, want);
+    EXPECT(&r, "listener.rcvbuf", 2 * rmem_max);
+    unlink(policy);
+}
