@@ -174,7 +174,7 @@ static void rules_text(const struct sf_policy *p, const struct sf_decision *d, c
 {
     size_t used = 0;
     buf[0] = '\0';
-    uint32_t named[SF_OPT_COUNT];
+    uint32_t named[SF_OPT_COUNT] = {0};
     int nnamed = 0;
     for (int i = 0; i < SF_OPT_COUNT; i++) {
         if (!(d->set & SF_OPT_BIT(i)) || d->rule[i] == SF_RULE_IMPLIED)
