@@ -334,6 +334,11 @@ int cmd_apply(int argc, char **argv)
     struct socket_result *res = calloc(nfds ? nfds : 1, sizeof *res);
     if (!lp || !res) {
         fprintf(stderr, "sockfix apply: out of memory\n");
+        free(lp);
+        free(res);
+        free(fds);
+        close(pidfd);
+        sf_policy_free(p);
         return EXIT_FINDINGS;
     }
     listen_ports_load(lp, a.pid);

@@ -143,6 +143,10 @@ int cmd_inspect(int argc, char **argv)
     struct sockinfo *socks = calloc(nfds ? nfds : 1, sizeof *socks);
     if (!lp || !socks) {
         fprintf(stderr, "sockfix inspect: out of memory\n");
+        free(lp);
+        free(socks);
+        free(fds);
+        close(pidfd);
         return EXIT_FINDINGS;
     }
     listen_ports_load(lp, pid);
