@@ -102,6 +102,8 @@ int procsock_list(pid_t pid, int **out, size_t *n)
             int *v = realloc(*out, cap * sizeof **out);
             if (!v) {
                 closedir(d);
+                free(*out);
+                *out = NULL;
                 return -1;
             }
             *out = v;
@@ -109,6 +111,7 @@ int procsock_list(pid_t pid, int **out, size_t *n)
         (*out)[(*n)++] = atoi(e->d_name);
     }
     closedir(d);
-    qsort(*out, *n, sizeof **out, by_number);
+    if (*n)
+        qsort(*out, *n, sizeof **out, by_number);
     return 0;
 }
