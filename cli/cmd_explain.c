@@ -1,6 +1,9 @@
 /* sockfix explain: the merged options for one kind of socket, and where
  * each comes from. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +14,27 @@
 struct explain_args {
     const char *config;
     const char *program;
+    const char *address;
     struct sf_event ev;
 };
+
+/* The address match.address is tried against; a v4-mapped one is IPv4. */
+static int parse_address(const char *s, struct sf_event *ev)
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, s, buf) == 1) {
+        ev->family = SF_FAMILY_IPV4;
+        memcpy(ev->addr, buf, 4);
+    } else if (inet_pton(AF_INET6, s, buf) == 1) {
+        bool mapped = IN6_IS_ADDR_V4MAPPED((struct in6_addr *)buf);
+        ev->family = mapped ? SF_FAMILY_IPV4 : SF_FAMILY_IPV6;
+        memcpy(ev->addr, mapped ? buf + 12 : buf, mapped ? 4 : 16);
+    } else {
+        return -1;
+    }
+    ev->have_addr = true;
+    return 0;
+}
 
 static int word(const char *arg, const char *a, const char *b, unsigned va, unsigned vb,
                 unsigned *out)
@@ -28,13 +50,11 @@ static int word(const char *arg, const char *a, const char *b, unsigned va, unsi
 
 static int parse_args(int argc, char **argv, struct explain_args *a)
 {
-    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-                                             {"program", required_argument, NULL, 'P'},
-                                             {"role", required_argument, NULL, 'r'},
-                                             {"port", required_argument, NULL, 'p'},
-                                             {"family", required_argument, NULL, 'f'},
-                                             {"type", required_argument, NULL, 't'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},  {"program", required_argument, NULL, 'P'},
+        {"role", required_argument, NULL, 'r'},    {"port", required_argument, NULL, 'p'},
+        {"family", required_argument, NULL, 'f'},  {"type", required_argument, NULL, 't'},
+        {"address", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
     *a = (struct explain_args){
         .ev = {.role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_TCP}};
     opterr = 0;
@@ -59,6 +79,12 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
         case 't':
             if (word(optarg, "tcp", "udp", SF_TYPE_TCP, SF_TYPE_UDP, &a->ev.type))
                 return usage_error("explain", "--type takes tcp or udp, not \"%s\"", optarg);
+            break;
+        case 'a':
+            if (parse_address(optarg, &a->ev) != 0)
+                return usage_error("explain", "--address takes an IPv4 or IPv6 address, not \"%s\"",
+                                   optarg);
+            a->address = optarg;
             break;
         case 'p': {
             char *end;
@@ -124,6 +150,13 @@ static void explain(const struct sf_policy *p, const struct explain_args *a)
         printf("program %s\n", a->program);
     else
         printf("any program (rules with match.program not considered)\n");
+    bool address_rules = false;
+    for (size_t i = 0; i < p->nactive; i++)
+        address_rules |= p->rules[p->active[i]].naddrs > 0;
+    if (a->address)
+        printf("address: %s (%s)\n", a->address, ev->role == SF_ROLE_SERVER ? "local" : "remote");
+    else if (address_rules)
+        printf("address: any (rules with match.address not considered; see --address)\n");
 
     struct sf_decision d;
     sf_decide(p, ev, &d);

@@ -52,7 +52,7 @@ const struct command commands[] = {
      "Exit status: 0 when every file is clean, 1 when any has errors, 2 on usage errors.\n"},
     {"explain", cmd_explain, "show the options a policy gives one kind of socket",
      "usage: sockfix explain [-c FILE] [--program NAME] [--role server|client] [--port N]\n"
-     "                       [--family ipv4|ipv6] [--type tcp|udp]\n"
+     "                       [--family ipv4|ipv6] [--type tcp|udp] [--address ADDR]\n"
      "\n"
      "Prints the merged options for such a socket and, for each, the rule (section and\n"
      "line) that set it. Defaults: the policy a program started now would use, role\n"

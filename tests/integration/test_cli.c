@@ -184,6 +184,31 @@ Test(cli, explain_a_client_without_port_or_program)
     unlink(path);
 }
 
+Test(cli, explain_by_address)
+{
+    char path[64];
+    write_policy("[db]\nmatch.role = client\nmatch.address = 10.1.0.0/16\nkeepidle = 30s\n", path);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--role", "client", "--address", "10.1.2.3"),
+            PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "address: 10.1.2.3 (remote)\nrules:   [db] line 1\n"), "%s", r.out);
+    cr_expect(
+        strstr(r.out, "\nkeepidle      30s      TCP_KEEPIDLE      [db] line 4, before connect\n"),
+        "%s", r.out);
+    sockfix(
+        ARGS("sockfix", "explain", "-c", path, "--role", "client", "--address", "::ffff:10.2.0.1"),
+        PLAIN_ENV, &r);
+    cr_expect(strstr(r.out, "rules:   none match\n"), "%s", r.out);
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--role", "client"), PLAIN_ENV, &r);
+    cr_expect(strstr(r.out, "address: any (rules with match.address not considered; see "
+                            "--address)\n"),
+              "%s", r.out);
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--address", "10.1"), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    unlink(path);
+}
+
 Test(cli, explain_refuses_a_broken_policy)
 {
     char path[64], want[256];
