@@ -6,7 +6,7 @@ set -euo pipefail
 sockfix_packages=(build-essential cmake pkg-config libinih-dev libcriterion-dev
     python3 busybox iproute2 strace musl-tools
     # the compatibility suite's real programs (tests/compat/)
-    socat nginx-light redis-server memcached lighttpd curl perl "$@")
+    socat nginx-light redis-server memcached lighttpd curl perl golang-go "$@")
 
 missing=()
 for p in "${sockfix_packages[@]}"; do

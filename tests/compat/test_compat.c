@@ -405,6 +405,60 @@ Test(compat, java_server_socket)
     remove_workdir();
 }
 
+/* A Go program makes its socket system calls itself: sockfix run says so and
+ * the policy does not apply, but sockfix apply reaches it. */
+Test(compat, a_go_program_is_out_of_preload_reach_but_apply_reaches_it)
+{
+    if (!have("/usr/bin/go"))
+        cr_skip_test("the Go toolchain is not installed (scripts/deps.sh installs golang-go)");
+    make_workdir(NULL);
+    write_file("main.go",
+               "package main\n\nimport (\n\t\"net\"\n\t\"os\"\n)\n\n"
+               "func main() {\n\tl, err := net.Listen(\"tcp\", \"127.0.0.1:\"+os.Args[1])\n"
+               "\tif err != nil {\n\t\tos.Exit(1)\n\t}\n"
+               "\tfor {\n\t\tc, err := l.Accept()\n\t\tif err != nil {\n\t\t\treturn\n"
+               "\t\t}\n\t\tdefer c.Close()\n\t}\n}\n");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && HOME='%s' GOCACHE='%s/cache' GOPATH='%s/gopath' GO111MODULE=off "
+             "GOFLAGS=-mod=mod go build -o server main.go",
+             workdir, workdir, workdir, workdir);
+    cr_assert(system(cmd) == 0, "go build");
+    unsigned port = port_for();
+    char server[128], portbuf[16];
+    snprintf(server, sizeof server, "%s/server", workdir);
+    snprintf(portbuf, sizeof portbuf, "%u", port);
+    struct prog p;
+    start((const char *const[]){server, portbuf, NULL}, &p);
+    wait_listening(port, &p);
+    int c = connect_loopback(port);
+    struct run_result r;
+    inspect(&p, port, "server", &r);
+    char want[512];
+    snprintf(want, sizeof want,
+             "sockfix run: warning: %s is a Go program: Go makes socket system calls directly, "
+             "not through libc, so LD_PRELOAD cannot reach them and the policy will not apply\n",
+             server);
+    cr_expect(strstr(output_log(), want), "%s", output_log());
+    EXPECT(&r, "listener.keepidle", 7200); /* the policy did not reach it */
+    EXPECT(&r, "server.keepidle", 15);     /* Go's own keepalive on accepted connections */
+    cr_expect_neq(result_num(&r, "listener.backlog"), 333, "Go's own listen backlog");
+    /* sockfix apply needs no preload */
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)p.pid);
+    struct run_result applied;
+    run_program(SOCKFIX_CLI,
+                (const char *const[]){"sockfix", "apply", pid, "-c", policy_path, NULL},
+                (const char *const[]){"PATH=/usr/bin:/bin", NULL}, NULL, &applied);
+    cr_expect_eq(applied.status, 0, "%s%s", applied.out, applied.err);
+    inspect(&p, port, "server", &r);
+    EXPECT(&r, "listener.keepidle", 71);
+    EXPECT(&r, "listener.keepintvl", 13);
+    close(c);
+    stop(&p);
+    remove_workdir();
+}
+
 /* ---- clients: connected to a listener of the test's own that never
  * answers, so they wait, connected, while they are inspected ---- */
 
