@@ -365,10 +365,13 @@ static atomic_int seen_in_accept;
 static void *signaller(void *arg)
 {
     pthread_t target = *(pthread_t *)arg;
-    /* Bounded: 10 000 looks, each a yield; the accept starts well before. */
-    for (int i = 0; i < 10000 && !seen_in_accept; i++) {
+    /* Polls the main thread's state, bounded: at most 5 s (5000 looks 1 ms
+     * apart) on a machine too busy to schedule it sooner. */
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 5000 && !seen_in_accept; i++) {
         seen_in_accept = in_accept(main_tid);
-        sched_yield();
+        if (!seen_in_accept)
+            nanosleep(&ms, NULL);
     }
     pthread_kill(target, SIGUSR1);
     return NULL;
