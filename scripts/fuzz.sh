@@ -27,9 +27,19 @@ status=0
     -artifact_prefix="$build/crashes/" -print_final_stats=1 \
     "$build/corpus" "$here/tests/fuzz/corpus" >"$build/fuzz.log" 2>&1 || status=$?
 grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)" "$build/fuzz.log" || true
-if [ "$status" -ne 0 ] || [ -n "$(ls -A "$build/crashes")" ]; then
+# crash-, leak-, timeout- and oom- inputs are failures; slow-unit- inputs are
+# reports (a paused or busy machine makes them too) and are only listed.
+failures=$(find "$build/crashes" -type f \( -name 'crash-*' -o -name 'leak-*' -o \
+    -name 'timeout-*' -o -name 'oom-*' \) | sort)
+slow=$(find "$build/crashes" -type f -name 'slow-unit-*' | sort)
+if [ -n "$slow" ]; then
+    echo "fuzz.sh: slow inputs (replay them with build/tests/fuzz_replay to time them):" >&2
+    echo "$slow" >&2
+fi
+if [ "$status" -ne 0 ] || [ -n "$failures" ]; then
     tail -40 "$build/fuzz.log" >&2
-    echo "fuzz.sh: the fuzzer found a failing input in $build/crashes/" >&2
+    echo "fuzz.sh: the fuzzer found a failing input in $build/crashes/:" >&2
+    echo "$failures" >&2
     exit 1
 fi
 echo "fuzz.sh: ${seconds}s, no failure; corpus $(ls "$build/corpus" | wc -l) inputs"
