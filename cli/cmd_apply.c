@@ -314,13 +314,8 @@ int cmd_apply(int argc, char **argv)
     struct sf_policy *p = load_valid_policy("apply", a.config, "nothing was changed");
     if (!p)
         return EXIT_POLICY;
-    int pidfd = procsock_open(a.pid);
-    int *fds = NULL;
-    size_t nfds = 0;
-    if (pidfd < 0 || procsock_list(a.pid, &fds, &nfds) != 0) {
-        procsock_explain("apply", a.pid, errno);
-        if (pidfd >= 0)
-            close(pidfd);
+    struct procsock_walk w;
+    if (procsock_begin(&w, "apply", a.pid) != 0) {
         sf_policy_free(p);
         return EXIT_FINDINGS;
     }
@@ -331,13 +326,12 @@ int cmd_apply(int argc, char **argv)
     sf_policy_select_program(p, names, 2);
 
     struct listen_ports *lp = malloc(sizeof *lp);
-    struct socket_result *res = calloc(nfds ? nfds : 1, sizeof *res);
+    struct socket_result *res = calloc(w.nfds ? w.nfds : 1, sizeof *res);
     if (!lp || !res) {
         fprintf(stderr, "sockfix apply: out of memory\n");
         free(lp);
         free(res);
-        free(fds);
-        close(pidfd);
+        procsock_end(&w);
         sf_policy_free(p);
         return EXIT_FINDINGS;
     }
@@ -345,18 +339,11 @@ int cmd_apply(int argc, char **argv)
     struct sockinfo tcp_defaults, udp_defaults;
     sockinfo_defaults(&tcp_defaults, &udp_defaults, lp);
     size_t n = 0;
-    int status = EXIT_OK;
-    for (size_t k = 0; k < nfds; k++) {
-        int dup = procsock_take(pidfd, fds[k]);
-        if (dup < 0) {
-            if (errno == EBADF)
-                continue; /* closed since it was listed */
-            procsock_explain("apply", a.pid, errno);
-            status = EXIT_FINDINGS;
-            break;
-        }
+    int status = EXIT_OK, fd, dup;
+    bool failed;
+    while ((dup = procsock_next(&w, &fd, &failed)) >= 0) {
         if (sockinfo_read(dup, lp, &res[n].si)) {
-            res[n].si.fd = fds[k];
+            res[n].si.fd = fd;
             apply_socket(p, dup, res[n].si.tcp ? &tcp_defaults : &udp_defaults, a.dry_run, &res[n]);
             for (int i = 0; i < SF_OPT_COUNT; i++)
                 if (res[n].decided && res[n].opt[i].outcome == FAILED)
@@ -365,14 +352,15 @@ int cmd_apply(int argc, char **argv)
         }
         close(dup);
     }
-    close(pidfd);
+    if (failed)
+        status = EXIT_FINDINGS;
+    procsock_end(&w);
     if (status == EXIT_OK || n > 0) {
         if (a.json)
             print_json(p, &a, program, res, n);
         else
             print_text(p, &a, program, res, n);
     }
-    free(fds);
     free(lp);
     free(res);
     sf_policy_free(p);

@@ -127,47 +127,30 @@ int cmd_inspect(int argc, char **argv)
     if (r != EXIT_OK)
         return r;
 
-    int pidfd = procsock_open(pid);
-    if (pidfd < 0) {
-        procsock_explain("inspect", pid, errno);
+    struct procsock_walk w;
+    if (procsock_begin(&w, "inspect", pid) != 0)
         return EXIT_FINDINGS;
-    }
-    int *fds;
-    size_t nfds;
-    if (procsock_list(pid, &fds, &nfds) != 0) {
-        procsock_explain("inspect", pid, errno);
-        close(pidfd);
-        return EXIT_FINDINGS;
-    }
     struct listen_ports *lp = malloc(sizeof *lp);
-    struct sockinfo *socks = calloc(nfds ? nfds : 1, sizeof *socks);
+    struct sockinfo *socks = calloc(w.nfds ? w.nfds : 1, sizeof *socks);
     if (!lp || !socks) {
         fprintf(stderr, "sockfix inspect: out of memory\n");
         free(lp);
         free(socks);
-        free(fds);
-        close(pidfd);
+        procsock_end(&w);
         return EXIT_FINDINGS;
     }
     listen_ports_load(lp, pid);
     size_t n = 0;
-    int status = EXIT_OK;
-    for (size_t k = 0; k < nfds; k++) {
-        int dup = procsock_take(pidfd, fds[k]);
-        if (dup < 0) {
-            if (errno == EBADF)
-                continue; /* closed since we listed it */
-            procsock_explain("inspect", pid, errno);
-            status = EXIT_FINDINGS;
-            break;
-        }
-        if (sockinfo_read(dup, lp, &socks[n])) {
-            socks[n].fd = fds[k];
-            n++;
-        }
+    int status = EXIT_OK, fd, dup;
+    bool failed;
+    while ((dup = procsock_next(&w, &fd, &failed)) >= 0) {
+        if (sockinfo_read(dup, lp, &socks[n]))
+            socks[n++].fd = fd;
         close(dup);
     }
-    close(pidfd);
+    if (failed)
+        status = EXIT_FINDINGS;
+    procsock_end(&w);
     if (status == EXIT_OK) {
         char program[64];
         procsock_comm(pid, program, sizeof program);
@@ -182,7 +165,6 @@ int cmd_inspect(int argc, char **argv)
             print_text(socks, n, &tcp_defaults, &udp_defaults);
         }
     }
-    free(fds);
     free(lp);
     free(socks);
     return status;

@@ -115,3 +115,41 @@ int procsock_list(pid_t pid, int **out, size_t *n)
         qsort(*out, *n, sizeof **out, by_number);
     return 0;
 }
+
+int procsock_begin(struct procsock_walk *w, const char *cmd, pid_t pid)
+{
+    *w = (struct procsock_walk){.cmd = cmd, .pid = pid, .pidfd = procsock_open(pid)};
+    if (w->pidfd >= 0 && procsock_list(pid, &w->fds, &w->nfds) == 0)
+        return 0;
+    procsock_explain(cmd, pid, errno);
+    if (w->pidfd >= 0)
+        close(w->pidfd);
+    w->pidfd = -1;
+    return -1;
+}
+
+int procsock_next(struct procsock_walk *w, int *fd, bool *failed)
+{
+    *failed = false;
+    while (w->next < w->nfds) {
+        *fd = w->fds[w->next++];
+        int dup = procsock_take(w->pidfd, *fd);
+        if (dup >= 0)
+            return dup;
+        if (errno != EBADF) {
+            procsock_explain(w->cmd, w->pid, errno);
+            *failed = true;
+            return -1;
+        }
+    }
+    return -1;
+}
+
+void procsock_end(struct procsock_walk *w)
+{
+    if (w->pidfd >= 0)
+        close(w->pidfd);
+    free(w->fds);
+    w->pidfd = -1;
+    w->fds = NULL;
+}

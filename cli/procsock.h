@@ -4,6 +4,7 @@
 #ifndef SOCKFIX_CLI_PROCSOCK_H
 #define SOCKFIX_CLI_PROCSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -23,6 +24,26 @@ void procsock_program_names(pid_t pid, char exe[static 256], char argv0[static 2
 
 /* /proc/PID/comm. */
 void procsock_comm(pid_t pid, char *buf, size_t len);
+
+/* A walk over every socket of a process, as inspect and apply make it. */
+struct procsock_walk {
+    const char *cmd; /* for messages */
+    pid_t pid;
+    int pidfd;
+    int *fds;
+    size_t nfds, next;
+};
+
+/* Opens the process and lists its sockets (w->nfds of them); -1 after
+ * printing why for cmd. */
+int procsock_begin(struct procsock_walk *w, const char *cmd, pid_t pid);
+
+/* A duplicate of the next socket (the caller closes it) and its number in the
+ * target; -1 at the end, with *failed set when an error was printed. A socket
+ * closed since it was listed is skipped. */
+int procsock_next(struct procsock_walk *w, int *fd, bool *failed);
+
+void procsock_end(struct procsock_walk *w);
 
 /* "sockfix CMD: ..." on stderr for an errno of the calls above. */
 void procsock_explain(const char *cmd, pid_t pid, int err);
