@@ -41,6 +41,14 @@ bool help_requested(const char *cmd, int argc, char **argv);
 /* "sockfix CMD: ..." on stderr, then returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Usage errors about one argument, quoted as messages quote text. */
+int unknown_option(const char *cmd, const char *arg);
+int unexpected_argument(const char *cmd, const char *arg);
+
+/* s in double quotes with '"', '\\' and control bytes escaped (sf_quote), in one
+ * of a few rotating buffers: for messages. */
+const char *quoted(const char *s);
+
 /* Prints every error of p as "FILE:LINE: message" (prefix before each). */
 void print_policy_errors(FILE *out, const char *prefix, const struct sf_policy *p);
 

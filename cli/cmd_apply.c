@@ -1,171 +1,239 @@
-/* sockfix apply PID: the policy on a running process's existing sockets,
- * without a restart and without LD_PRELOAD, through pidfd_getfd duplicates
- * (options set through a duplicate act on the very same socket). Each socket
- * is classified from the kernel's view and matched with the shim's matcher,
- * under the target's program name. */
+/* sockfix apply PID: the policy on a running process's existing sockets (and
+ * its descendants' with --tree), without a restart and without LD_PRELOAD,
+ * through pidfd_getfd duplicates (options set through a duplicate act on the
+ * very same socket). Each socket is classified from the kernel's view
+ * (classify.h), turned into the event the library matches (config/event.h)
+ * and decided by the library's matcher, under the names the library matched
+ * in that process. Who set a value decides whether it moves: the library's
+ * record and earlier apply runs know what sockfix set. */
 #include <errno.h>
-#include <netinet/in.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../config/match.h"
 #include "../config/values.h"
+#include "../shim/fdtable.h"
+#include "applied.h"
 #include "cli.h"
-#include "procsock.h"
-#include "sockinfo.h"
+#include "walk.h"
 
 struct apply_args {
     const char *config;
-    bool dry_run, json;
+    bool dry_run, json, tree;
     pid_t pid;
 };
 
 /* What happened to one option of one socket. */
 enum outcome { CHANGED, UNCHANGED, KEPT, NOT_APPLICABLE, FAILED };
 
+/* Who set the value an option holds, and how that is known. */
+enum owner { OWNER_NONE, OWNER_PROGRAM, OWNER_SOCKFIX };
+enum owner_source { KNOWN_FROM_RECORD, KNOWN_FROM_APPLIED, GUESSED_FROM_FRESH, DEFAULT_VALUE };
+
 struct option_result {
     enum outcome outcome;
     int from, to;
+    enum owner owner;
+    enum owner_source source;
     int err; /* FAILED */
 };
 
 struct socket_result {
-    struct sockinfo si;
+    struct tsock *s;
     bool decided; /* a rule matched */
     struct sf_decision d;
     struct option_result opt[SF_OPT_COUNT];
 };
 
+struct apply_run {
+    const struct apply_args *a;
+    struct sf_policy *p;
+    const struct target *selected; /* whose names p->active is selected for */
+    struct applied *applied;       /* per target: what earlier runs set */
+    struct socket_result *res;
+    size_t n;
+    unsigned counts[FAILED + 1];
+};
+
 static int parse_args(int argc, char **argv, struct apply_args *a)
 {
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"dry-run", no_argument, NULL, 'n'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"tree", no_argument, NULL, 't'},
+                                             {NULL, 0, NULL, 0}};
     *a = (struct apply_args){0};
-    const char *pid_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--dry-run") == 0)
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1;) {
+        switch (c) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'n':
             a->dry_run = true;
-        else if (strcmp(argv[i], "--json") == 0)
+            break;
+        case 'j':
             a->json = true;
-        else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
-            if (++i >= argc)
-                return usage_error("apply", "%s needs a file", argv[i - 1]);
-            a->config = argv[i];
-        } else if (argv[i][0] == '-')
-            return usage_error("apply", "unknown option \"%s\"", argv[i]);
-        else if (pid_arg)
-            return usage_error("apply", "unexpected argument \"%s\"", argv[i]);
-        else
-            pid_arg = argv[i];
+            break;
+        case 't':
+            a->tree = true;
+            break;
+        default:
+            return unknown_option("apply", argv[optind - 1]);
+        }
     }
-    return parse_pid("apply", pid_arg, &a->pid);
+    if (optind < argc - 1)
+        return unexpected_argument("apply", argv[optind + 1]);
+    return parse_pid("apply", optind < argc ? argv[optind] : NULL, &a->pid);
 }
 
-static unsigned port_of(const struct sockaddr_storage *ss)
+/* The phases sockfix can still act on for a socket of this role, and those
+ * it can only compare (fixed at bind or listen). */
+static void phases_of(const struct tsock *s, unsigned *act, unsigned *compare)
 {
-    if (ss->ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-    return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    *act = *compare = 0;
+    switch (s->cls.role) {
+    case ROLE_LISTENER:
+        *act = SF_PHASE_CONNECTION | SF_PHASE_LISTENER;
+        *compare = SF_PHASE_BIND | SF_PHASE_LISTEN_ARG;
+        break;
+    case ROLE_SERVER:
+        *act = SF_PHASE_CONNECTION;
+        break;
+    case ROLE_CLIENT:
+        *act = SF_PHASE_CONNECTION | SF_PHASE_CLIENT;
+        break;
+    case ROLE_BOUND: /* a UDP server got its connection options at bind; TCP waits for listen */
+        *act = s->si.type == SF_TYPE_UDP ? SF_PHASE_CONNECTION : 0;
+        *compare = SF_PHASE_BIND;
+        break;
+    default:
+        break;
+    }
 }
 
-/* The shim's facts for a socket the kernel describes; false for a socket
- * with no role yet (unbound, or TCP neither listening nor connected). */
-static bool event_of(const struct sockinfo *si, struct sf_event *ev)
+/* Whether the socket holds the policy's value v of option i. */
+static bool holds(const struct apply_run *run, const struct tsock *s, int i, int32_t v)
 {
-    bool server = strcmp(si->role, "listener") == 0 || strcmp(si->role, "server") == 0 ||
-                  (si->udp && strcmp(si->role, "bound") == 0);
-    bool client = strcmp(si->role, "client") == 0;
-    if (!server && !client)
-        return false;
-    const struct sockaddr_storage *addr = server ? &si->local : &si->peer;
-    bool mapped = addr->ss_family == AF_INET6 &&
-                  IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)addr)->sin6_addr);
-    *ev = (struct sf_event){
-        .role = server ? SF_ROLE_SERVER : SF_ROLE_CLIENT,
-        .family = si->ipv6 && !mapped ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4,
-        .type = si->tcp ? SF_TYPE_TCP : SF_TYPE_UDP,
-        .port = port_of(addr),
-    };
-    return true;
+    const struct sf_option *o = &sf_options[i];
+    if (i == SF_OPT_BACKLOG) /* the kernel caps a backlog at net.core.somaxconn */
+        return s->si.value[i] == (v < s->ns->somaxconn ? v : s->ns->somaxconn);
+    if (i == SF_OPT_MAXSEG && s->si.peer_len) /* a connection reports its effective MSS: a clamp */
+        return s->si.value[i] <= v;
+    return sockinfo_holds(&s->si, i, v, o->kind == SF_VAL_NAME ? sf_policy_name(run->p, v) : NULL);
 }
 
-/* Whether an option can still act on an existing socket of this role. */
-static bool applies_now(const struct sf_option *o, const struct sockinfo *si)
+/* Who set option i's current value on s. With the library's record of a
+ * socket it saw made, that is known; else sockfix's own earlier values are
+ * known (the record, earlier apply runs) and any other value that differs
+ * from a fresh socket's is taken as the program's. */
+static void find_owner(const struct apply_run *run, const struct tsock *s, int i,
+                       struct option_result *r)
 {
-    bool listener = strcmp(si->role, "listener") == 0;
-    bool client = strcmp(si->role, "client") == 0;
-    return (o->phase & SF_PHASE_CONNECTION) || (listener && (o->phase & SF_PHASE_LISTENER)) ||
-           (client && (o->phase & SF_PHASE_CLIENT));
+    uint32_t bit = SF_OPT_BIT(i);
+    uint32_t applied = 0;
+    for (size_t h = 0; h < s->nholders; h++)
+        applied |= applied_mask(&run->applied[s->holders[h].target], s->inode);
+    if (s->recorded && (s->rec.program & bit)) {
+        r->owner = OWNER_PROGRAM;
+        r->source = KNOWN_FROM_RECORD;
+    } else if (s->recorded && (s->rec.sockfix & bit)) {
+        r->owner = OWNER_SOCKFIX;
+        r->source = KNOWN_FROM_RECORD;
+    } else if (applied & bit) {
+        r->owner = OWNER_SOCKFIX;
+        r->source = KNOWN_FROM_APPLIED;
+    } else if (s->recorded && (s->rec.kind & FD_WHOLE_LIFE)) {
+        r->owner = OWNER_NONE; /* the program set nothing: the library would know */
+        r->source = KNOWN_FROM_RECORD;
+    } else if (sockinfo_differs(&s->si, nsview_fresh(s->ns, s->si.domain, s->si.type), i)) {
+        r->owner = OWNER_PROGRAM;
+        r->source = GUESSED_FROM_FRESH;
+    } else {
+        r->owner = OWNER_NONE;
+        r->source = DEFAULT_VALUE;
+    }
 }
 
-static bool same_value(const struct sf_policy *p, const struct sf_option *o,
-                       const struct sockinfo *si, int i, int32_t to)
-{
-    if (o->kind == SF_VAL_NAME)
-        return strcmp(si->names[i], sf_policy_name(p, to)) == 0;
-    return si->value[i] == to;
-}
-
-static int set_on(const struct sf_policy *p, int fd, const struct sf_option *o, unsigned family,
+static int set_on(const struct sf_policy *p, int fd, const struct sf_option *o, int domain,
                   int32_t v)
 {
     int level, name;
-    sf_option_sockopt(o, family, &level, &name, NULL);
+    sf_option_sockopt(o, domain == AF_INET6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4, &level, &name, NULL);
     unsigned char buf[SF_VALUE_BYTES];
     size_t n = sf_policy_encode_value(p, o, v, buf);
     return setsockopt(fd, level, name, buf, (socklen_t)n);
 }
 
-/* Decides and, unless dry_run, sets the options on the duplicate fd.
- * defaults: a fresh socket's values, to tell what the program set itself
- * (precedence = program). */
-static void apply_socket(const struct sf_policy *p, int fd, const struct sockinfo *defaults,
-                         bool dry_run, struct socket_result *res)
+/* The policy's active rules for the process that holds s. */
+static void select_for(struct apply_run *run, const struct target *t)
 {
-    struct sf_event ev;
-    res->decided = event_of(&res->si, &ev) && sf_decide(p, &ev, &res->d) > 0 && res->d.set;
-    if (!res->decided)
+    if (run->selected && memcmp(run->selected->names, t->names, sizeof t->names) == 0)
         return;
-    for (int k = 0; k < SF_OPT_COUNT; k++) {
-        enum sf_opt_id i = sf_apply_order[k];
-        const struct sf_option *o = &sf_options[i];
-        struct option_result *r = &res->opt[i];
-        if (!(res->d.set & SF_OPT_BIT(i)) || !(o->types & ev.type))
-            continue;
-        r->to = res->d.value[i];
-        r->from = res->si.value[i];
-        if (!applies_now(o, &res->si)) {
-            /* Said of the sockets the shim would have set it on: listeners
-             * and bound UDP sockets, not their connections. */
-            bool binds = strcmp(res->si.role, "listener") == 0 || res->si.udp;
-            r->outcome = binds ? NOT_APPLICABLE : UNCHANGED;
-            continue;
-        }
-        if (!res->si.have[i] || same_value(p, o, &res->si, i, r->to)) {
-            r->outcome = UNCHANGED;
-            continue;
-        }
-        if (p->precedence == SF_PRECEDENCE_PROGRAM && sockinfo_differs(&res->si, defaults, i)) {
-            r->outcome = KEPT;
-            continue;
-        }
-        if (dry_run ||
-            set_on(p, fd, o, res->si.ipv6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4, r->to) == 0) {
-            r->outcome = CHANGED;
-        } else {
-            r->outcome = FAILED;
-            r->err = errno;
-        }
+    const char *names[SF_NAMES];
+    for (int i = 0; i < SF_NAMES; i++)
+        names[i] = t->names[i];
+    sf_policy_select_program(run->p, names, SF_NAMES);
+    run->selected = t;
+}
+
+static void apply_option(struct apply_run *run, struct socket_result *res, int dup, int i,
+                         unsigned act, unsigned compare)
+{
+    const struct tsock *s = res->s;
+    const struct sf_option *o = &sf_options[i];
+    struct option_result *r = &res->opt[i];
+    r->to = res->d.value[i];
+    r->from = s->si.value[i];
+    if (!s->si.have[i] || holds(run, s, i, r->to)) {
+        r->outcome = UNCHANGED;
+        return;
+    }
+    find_owner(run, s, i, r);
+    if (!(o->phase & act)) {
+        r->outcome = (o->phase & compare) ? NOT_APPLICABLE : UNCHANGED;
+        return;
+    }
+    if (run->p->precedence == SF_PRECEDENCE_PROGRAM && r->owner == OWNER_PROGRAM) {
+        r->outcome = KEPT;
+        return;
+    }
+    if (run->a->dry_run || set_on(run->p, dup, o, s->si.domain, r->to) == 0) {
+        r->outcome = CHANGED;
+    } else {
+        r->outcome = FAILED;
+        r->err = errno;
     }
 }
 
-static const char *not_applicable_reason(const struct sf_option *o)
+static void apply_socket(struct walk *w, struct tsock *s, int dup, void *arg)
 {
-    return (o->phase & SF_PHASE_BIND) ? "only before bind" : "fixed when listen was called";
+    struct apply_run *run = arg;
+    struct socket_result *res = &run->res[run->n++];
+    res->s = s;
+    select_for(run, &w->targets[s->holders[0].target]);
+    res->decided = s->cls.decided && sf_decide(run->p, &s->cls.ev, &res->d) > 0 && res->d.set;
+    if (!res->decided)
+        return;
+    unsigned act, compare;
+    phases_of(s, &act, &compare);
+    for (int k = 0; k < SF_OPT_COUNT; k++) {
+        int i = sf_apply_order[k];
+        if (!(res->d.set & SF_OPT_BIT(i)) || !(sf_options[i].types & s->si.type))
+            continue;
+        apply_option(run, res, dup, i, act, compare);
+        run->counts[res->opt[i].outcome]++;
+    }
 }
 
-static void value_text(const struct sf_option *o, int v, char *buf, size_t len)
+/* ---- output ---- */
+
+static bool shown(const struct socket_result *res, int i)
 {
-    sf_format_option_value(o, v, buf, len);
+    return res->decided && (res->d.set & SF_OPT_BIT(i)) &&
+           (sf_options[i].types & res->s->si.type) && res->opt[i].outcome != UNCHANGED;
 }
 
 /* "servers, keepalive": the rules behind the options of a decision. */
@@ -190,60 +258,108 @@ static void rules_text(const struct sf_policy *p, const struct sf_decision *d, c
     }
 }
 
-static void print_text(const struct sf_policy *p, const struct apply_args *a, const char *program,
-                       const struct socket_result *res, size_t n)
+static const char *not_applicable_reason(const struct sf_option *o)
 {
-    printf("PID %d (%s), policy %s%s\n", (int)a->pid, program, p->source,
-           a->dry_run ? " (dry run: nothing is changed)" : "");
-    for (size_t k = 0; k < n; k++) {
-        const struct socket_result *s = &res[k];
-        char local[64], remote[64] = "", rules[256];
-        sockaddr_text(&s->si.local, local, sizeof local);
-        if (s->si.peer_len)
-            sockaddr_text(&s->si.peer, remote, sizeof remote);
-        printf("fd %d %s %s %s%s%s: ", s->si.fd, s->si.tcp ? "tcp" : "udp", s->si.role, local,
-               s->si.peer_len ? " -> " : "", remote);
-        if (!s->decided) {
+    return (o->phase & SF_PHASE_BIND) ? "only before bind" : "fixed when listen was called";
+}
+
+static void value_text(const struct sf_policy *p, const struct tsock *s, int i, int v, bool current,
+                       char *buf, size_t len)
+{
+    if (current && sf_options[i].kind == SF_VAL_NAME)
+        snprintf(buf, len, "%s", s->si.names[i][0] ? s->si.names[i] : "none");
+    else
+        sf_policy_format_value(p, &sf_options[i], v, buf, len);
+}
+
+static void print_option(const struct apply_run *run, const struct socket_result *res, int i)
+{
+    const struct sf_option *o = &sf_options[i];
+    const struct option_result *r = &res->opt[i];
+    char from[32], to[32];
+    value_text(run->p, res->s, i, r->from, true, from, sizeof from);
+    value_text(run->p, res->s, i, r->to, false, to, sizeof to);
+    switch (r->outcome) {
+    case CHANGED:
+        printf("%s %s -> %s", o->key, from, to);
+        if (r->owner == OWNER_SOCKFIX)
+            printf(" (sockfix's earlier value)");
+        else if (r->owner == OWNER_PROGRAM)
+            printf(" (the program's value; precedence = policy)");
+        break;
+    case KEPT:
+        printf("%s %s kept (set by the program%s; policy %s)", o->key, from,
+               r->source == GUESSED_FROM_FRESH ? ", as it differs from a fresh socket" : "", to);
+        break;
+    case NOT_APPLICABLE:
+        printf("%s %s, policy %s: not applicable to an existing socket (%s)", o->key, from, to,
+               not_applicable_reason(o));
+        break;
+    case FAILED:
+        printf("%s %s -> %s failed: %s", o->key, from, to, strerror(r->err));
+        break;
+    case UNCHANGED:
+        break;
+    }
+}
+
+static void print_socket_head(const struct walk *w, const struct socket_result *res)
+{
+    const struct tsock *s = res->s;
+    char local[64], remote[64] = "", fds[64];
+    sockaddr_text(&s->si.local, local, sizeof local);
+    if (s->si.peer_len)
+        sockaddr_text(&s->si.peer, remote, sizeof remote);
+    walk_fds_text(s, fds, sizeof fds);
+    if (w->tree)
+        printf("PID %d ", (int)w->targets[s->holders[0].target].pid);
+    printf("fd%s %s %s %s%s %s%s%s: ", strchr(fds, ',') ? "s" : "", fds,
+           s->si.type == SF_TYPE_TCP ? "tcp" : "udp", role_name(s->cls.role),
+           s->cls.doubt ? "*" : "", local, s->si.peer_len ? " -> " : "", remote);
+}
+
+static void print_text(const struct walk *w, const struct apply_run *run)
+{
+    const struct target *t = &w->targets[0];
+    printf("PID %d (%s)%s, policy %s%s\n", (int)t->pid, t->comm,
+           w->tree ? " and its descendants" : "", run->p->source,
+           run->a->dry_run ? " (dry run: nothing is changed)" : "");
+    if (t->record.present)
+        printf("PID %d runs libsockfix with policy %s: the values it set are sockfix's and move "
+               "to this policy's\n",
+               (int)t->pid, t->record.rec.policy[0] ? t->record.rec.policy : "(built-in default)");
+    bool guessed = false;
+    for (size_t k = 0; k < run->n; k++) {
+        const struct socket_result *res = &run->res[k];
+        print_socket_head(w, res);
+        guessed |= res->s->cls.doubt;
+        if (res->s->cls.role == ROLE_CONNECTING) {
+            printf("connecting: the remote address is not known yet\n");
+            continue;
+        }
+        if (!res->decided) {
             printf("no rule applies\n");
             continue;
         }
-        rules_text(p, &s->d, rules, sizeof rules);
-        const char *sep = "";
-        int shown = 0;
+        char rules[256];
+        rules_text(run->p, &res->d, rules, sizeof rules);
+        int n = 0;
         for (int i = 0; i < SF_OPT_COUNT; i++) {
-            const struct sf_option *o = &sf_options[i];
-            const struct option_result *r = &s->opt[i];
-            if (!(s->d.set & SF_OPT_BIT(i)) ||
-                !(o->types & (s->si.tcp ? SF_TYPE_TCP : SF_TYPE_UDP)))
+            if (!shown(res, i))
                 continue;
-            char from[32], to[32];
-            if (o->kind == SF_VAL_NAME)
-                snprintf(from, sizeof from, "%s", s->si.names[i][0] ? s->si.names[i] : "none");
-            else
-                value_text(o, r->from, from, sizeof from);
-            sf_policy_format_value(p, o, r->to, to, sizeof to);
-            switch (r->outcome) {
-            case CHANGED:
-                printf("%s%s %s -> %s", sep, o->key, from, to);
-                break;
-            case UNCHANGED:
-                continue;
-            case KEPT:
-                printf("%s%s %s kept (set by the program; policy %s)", sep, o->key, from, to);
-                break;
-            case NOT_APPLICABLE:
-                printf("%s%s not applicable to an existing socket (%s)", sep, o->key,
-                       not_applicable_reason(o));
-                break;
-            case FAILED:
-                printf("%s%s %s -> %s failed: %s", sep, o->key, from, to, strerror(r->err));
-                break;
-            }
-            sep = ", ";
-            shown++;
+            printf("%s", n++ ? ", " : "");
+            print_option(run, res, i);
         }
-        printf("%s (rules %s)\n", shown ? "" : "already as the policy says", rules);
+        printf("%s (rules %s)\n", n ? "" : "already as the policy says", rules);
     }
+    if (guessed)
+        printf("* no listener accepts connections to this local port (any more): the role is "
+               "told by the ports (see sockfix(1))\n");
+    printf("%zu socket%s: %u option%s %s, %u kept as the program set them, %u not applicable, "
+           "%u failed\n",
+           run->n, run->n == 1 ? "" : "s", run->counts[CHANGED],
+           run->counts[CHANGED] == 1 ? "" : "s", run->a->dry_run ? "to change" : "changed",
+           run->counts[KEPT], run->counts[NOT_APPLICABLE], run->counts[FAILED]);
 }
 
 static const char *outcome_name(enum outcome o)
@@ -252,21 +368,56 @@ static const char *outcome_name(enum outcome o)
     return names[o];
 }
 
-static void print_json(const struct sf_policy *p, const struct apply_args *a, const char *program,
-                       const struct socket_result *res, size_t n)
+static void print_json_option(const struct apply_run *run, const struct socket_result *res, int i)
 {
-    printf("{\"pid\": %d, \"program\": ", (int)a->pid);
-    print_json_string(program);
+    static const char *const owners[] = {"none", "program", "sockfix"};
+    static const char *const sources[] = {"record", "applied", "fresh-socket", "default"};
+    const struct option_result *r = &res->opt[i];
+    printf("{\"option\": \"%s\", \"result\": \"%s\", ", sf_options[i].key,
+           outcome_name(r->outcome));
+    if (sf_options[i].kind == SF_VAL_NAME) {
+        printf("\"from\": ");
+        print_json_string(res->s->si.names[i]);
+        printf(", \"to\": ");
+        print_json_string(sf_policy_name(run->p, r->to));
+    } else {
+        printf("\"from\": %d, \"to\": %d", r->from, r->to);
+    }
+    printf(", \"rule\": ");
+    print_json_string(res->d.rule[i] == SF_RULE_IMPLIED ? "(implied)"
+                                                        : run->p->rules[res->d.rule[i]].name);
+    if (r->outcome != UNCHANGED)
+        printf(", \"owner\": \"%s\", \"owner_source\": \"%s\"", owners[r->owner],
+               sources[r->source]);
+    if (r->outcome == FAILED)
+        printf(", \"error\": \"%s\"", strerror(r->err));
+    printf("}");
+}
+
+static void print_json(const struct walk *w, const struct apply_run *run)
+{
+    const struct target *t = &w->targets[0];
+    printf("{\"pid\": %d, \"program\": ", (int)t->pid);
+    print_json_string(t->comm);
     printf(", \"policy\": ");
-    print_json_string(p->source);
-    printf(", \"dry_run\": %s, \"sockets\": [", a->dry_run ? "true" : "false");
-    for (size_t k = 0; k < n; k++) {
-        const struct socket_result *s = &res[k];
+    print_json_string(run->p->source);
+    printf(", \"dry_run\": %s, \"library_policy\": ", run->a->dry_run ? "true" : "false");
+    if (t->record.present)
+        print_json_string(t->record.rec.policy[0] ? t->record.rec.policy : "(built-in default)");
+    else
+        printf("null");
+    printf(", \"sockets\": [");
+    for (size_t k = 0; k < run->n; k++) {
+        const struct socket_result *res = &run->res[k];
+        const struct tsock *s = res->s;
         char local[64], remote[64];
         sockaddr_text(&s->si.local, local, sizeof local);
-        printf("%s\n  {\"fd\": %d, \"type\": \"%s\", \"role\": \"%s\", \"local\": \"%s\", "
-               "\"remote\": ",
-               k ? "," : "", s->si.fd, s->si.tcp ? "tcp" : "udp", s->si.role, local);
+        printf(
+            "%s\n  {\"pid\": %d, \"fd\": %d, \"type\": \"%s\", \"role\": \"%s\", \"role_source\": "
+            "\"%s\", \"local\": \"%s\", \"remote\": ",
+            k ? "," : "", (int)w->targets[s->holders[0].target].pid, s->holders[0].fd,
+            s->si.type == SF_TYPE_TCP ? "tcp" : "udp", role_name(s->cls.role),
+            role_source_name(s->cls.source), local);
         if (s->si.peer_len) {
             sockaddr_text(&s->si.peer, remote, sizeof remote);
             printf("\"%s\"", remote);
@@ -275,32 +426,35 @@ static void print_json(const struct sf_policy *p, const struct apply_args *a, co
         }
         printf(", \"options\": [");
         bool first = true;
-        for (int i = 0; s->decided && i < SF_OPT_COUNT; i++) {
-            const struct option_result *r = &s->opt[i];
-            if (!(s->d.set & SF_OPT_BIT(i)) ||
-                !(sf_options[i].types & (s->si.tcp ? SF_TYPE_TCP : SF_TYPE_UDP)))
+        for (int i = 0; res->decided && i < SF_OPT_COUNT; i++) {
+            if (!(res->d.set & SF_OPT_BIT(i)) || !(sf_options[i].types & s->si.type))
                 continue;
-            printf("%s{\"option\": \"%s\", \"result\": \"%s\", ", first ? "" : ", ",
-                   sf_options[i].key, outcome_name(r->outcome));
-            if (sf_options[i].kind == SF_VAL_NAME) {
-                printf("\"from\": ");
-                print_json_string(s->si.names[i]);
-                printf(", \"to\": ");
-                print_json_string(sf_policy_name(p, r->to));
-            } else {
-                printf("\"from\": %d, \"to\": %d", r->from, r->to);
-            }
-            printf(", \"rule\": ");
-            print_json_string(s->d.rule[i] == SF_RULE_IMPLIED ? "(implied)"
-                                                              : p->rules[s->d.rule[i]].name);
-            if (r->outcome == FAILED)
-                printf(", \"error\": \"%s\"", strerror(r->err));
-            printf("}");
+            printf("%s", first ? "" : ", ");
+            print_json_option(run, res, i);
             first = false;
         }
         printf("]}");
     }
-    printf("%s]}\n", n ? "\n" : "");
+    printf("%s]}\n", run->n ? "\n" : "");
+}
+
+/* What this run changed joins what earlier runs set, per process. */
+static void save_applied(const struct walk *w, struct apply_run *run)
+{
+    for (size_t k = 0; k < run->n; k++) {
+        const struct socket_result *res = &run->res[k];
+        uint32_t changed = 0;
+        for (int i = 0; i < SF_OPT_COUNT; i++)
+            if (res->decided && (res->d.set & SF_OPT_BIT(i)) && res->opt[i].outcome == CHANGED)
+                changed |= SF_OPT_BIT(i);
+        for (size_t h = 0; changed && h < res->s->nholders; h++)
+            applied_add(&run->applied[res->s->holders[h].target], res->s->inode, changed);
+    }
+    for (size_t t = 0; t < w->ntargets; t++)
+        if (applied_save(&run->applied[t], w->targets[t].pid) != 0)
+            fprintf(stderr,
+                    "sockfix apply: warning: cannot keep what was set for a later apply: %s\n",
+                    strerror(errno));
 }
 
 int cmd_apply(int argc, char **argv)
@@ -314,55 +468,37 @@ int cmd_apply(int argc, char **argv)
     struct sf_policy *p = load_valid_policy("apply", a.config, "nothing was changed");
     if (!p)
         return EXIT_POLICY;
-    struct procsock_walk w;
-    if (procsock_begin(&w, "apply", a.pid) != 0) {
+    struct walk w;
+    if (walk_open(&w, "apply", a.pid, a.tree) != EXIT_OK) {
         sf_policy_free(p);
-        return EXIT_FINDINGS;
+        return walk_close(&w);
     }
-    char exe[256], argv0[256], program[64];
-    procsock_program_names(a.pid, exe, argv0);
-    procsock_comm(a.pid, program, sizeof program);
-    const char *names[2] = {exe, argv0};
-    sf_policy_select_program(p, names, 2);
-
-    struct listen_ports *lp = malloc(sizeof *lp);
-    struct socket_result *res = calloc(w.nfds ? w.nfds : 1, sizeof *res);
-    if (!lp || !res) {
+    struct apply_run run = {.a = &a, .p = p};
+    run.res = calloc(w.nsocks ? w.nsocks : 1, sizeof *run.res);
+    run.applied = calloc(w.ntargets, sizeof *run.applied);
+    if (!run.res || !run.applied) {
         fprintf(stderr, "sockfix apply: out of memory\n");
-        free(lp);
-        free(res);
-        procsock_end(&w);
-        sf_policy_free(p);
-        return EXIT_FINDINGS;
+        w.status = EXIT_FINDINGS;
+    } else {
+        for (size_t t = 0; t < w.ntargets; t++)
+            applied_load(&run.applied[t], w.targets[t].pid);
+        walk_sockets(&w, apply_socket, &run);
     }
-    listen_ports_load(lp, a.pid);
-    struct sockinfo tcp_defaults, udp_defaults;
-    sockinfo_defaults(&tcp_defaults, &udp_defaults, lp);
-    size_t n = 0;
-    int status = EXIT_OK, fd, dup;
-    bool failed;
-    while ((dup = procsock_next(&w, &fd, &failed)) >= 0) {
-        if (sockinfo_read(dup, lp, &res[n].si)) {
-            res[n].si.fd = fd;
-            apply_socket(p, dup, res[n].si.tcp ? &tcp_defaults : &udp_defaults, a.dry_run, &res[n]);
-            for (int i = 0; i < SF_OPT_COUNT; i++)
-                if (res[n].decided && res[n].opt[i].outcome == FAILED)
-                    status = EXIT_FINDINGS;
-            n++;
-        }
-        close(dup);
-    }
-    if (failed)
-        status = EXIT_FINDINGS;
-    procsock_end(&w);
-    if (status == EXIT_OK || n > 0) {
+    if (w.status == EXIT_OK) {
         if (a.json)
-            print_json(p, &a, program, res, n);
+            print_json(&w, &run);
         else
-            print_text(p, &a, program, res, n);
+            print_text(&w, &run);
+        if (!a.dry_run)
+            save_applied(&w, &run);
+        if (run.counts[FAILED])
+            w.status = EXIT_FINDINGS;
     }
-    free(lp);
-    free(res);
+    for (size_t t = 0; run.applied && t < w.ntargets; t++)
+        applied_free(&run.applied[t]);
+    r = walk_close(&w);
+    free(run.res);
+    free(run.applied);
     sf_policy_free(p);
-    return status;
+    return r;
 }

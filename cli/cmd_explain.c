@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../config/event.h"
 #include "../config/match.h"
 #include "../config/values.h"
 #include "cli.h"
@@ -15,24 +16,22 @@ struct explain_args {
     const char *config;
     const char *program;
     const char *address;
+    bool family_given;
+    struct sockaddr_storage addr; /* --address, with --port */
     struct sf_event ev;
 };
 
-/* The address match.address is tried against; a v4-mapped one is IPv4. */
-static int parse_address(const char *s, struct sf_event *ev)
+static int parse_address(const char *s, struct sockaddr_storage *ss)
 {
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, s, buf) == 1) {
-        ev->family = SF_FAMILY_IPV4;
-        memcpy(ev->addr, buf, 4);
-    } else if (inet_pton(AF_INET6, s, buf) == 1) {
-        bool mapped = IN6_IS_ADDR_V4MAPPED((struct in6_addr *)buf);
-        ev->family = mapped ? SF_FAMILY_IPV4 : SF_FAMILY_IPV6;
-        memcpy(ev->addr, mapped ? buf + 12 : buf, mapped ? 4 : 16);
-    } else {
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, s, &in->sin_addr) == 1)
+        ss->ss_family = AF_INET;
+    else if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1)
+        ss->ss_family = AF_INET6;
+    else
         return -1;
-    }
-    ev->have_addr = true;
     return 0;
 }
 
@@ -48,6 +47,86 @@ static int word(const char *arg, const char *a, const char *b, unsigned va, unsi
     return 0;
 }
 
+static int parse_option(int c, struct explain_args *a)
+{
+    switch (c) {
+    case 'c':
+        a->config = optarg;
+        return EXIT_OK;
+    case 'P':
+        a->program = optarg;
+        return EXIT_OK;
+    case 'r':
+        if (word(optarg, "server", "client", SF_ROLE_SERVER, SF_ROLE_CLIENT, &a->ev.role))
+            return usage_error("explain", "--role takes server or client, not %s", quoted(optarg));
+        return EXIT_OK;
+    case 'f':
+        if (word(optarg, "ipv4", "ipv6", SF_FAMILY_IPV4, SF_FAMILY_IPV6, &a->ev.family))
+            return usage_error("explain", "--family takes ipv4 or ipv6, not %s", quoted(optarg));
+        a->family_given = true;
+        return EXIT_OK;
+    case 't':
+        if (word(optarg, "tcp", "udp", SF_TYPE_TCP, SF_TYPE_UDP, &a->ev.type))
+            return usage_error("explain", "--type takes tcp or udp, not %s", quoted(optarg));
+        return EXIT_OK;
+    case 'a':
+        if (parse_address(optarg, &a->addr) != 0)
+            return usage_error("explain", "--address takes an IPv4 or IPv6 address, not %s",
+                               quoted(optarg));
+        a->address = optarg;
+        return EXIT_OK;
+    case 'p': {
+        char *end;
+        long port = strtol(optarg, &end, 10);
+        if (*optarg == '\0' || *end || port < 1 || port > 65535)
+            return usage_error("explain", "--port takes a port from 1 to 65535, not %s",
+                               quoted(optarg));
+        a->ev.port = (unsigned)port;
+        return EXIT_OK;
+    }
+    default:
+        return -1;
+    }
+}
+
+/* With --address, the event comes from the one builder the library and
+ * sockfix apply use (config/event.h): a socket bound to the address (server)
+ * or connecting to it (client). */
+static int address_event(struct explain_args *a)
+{
+    struct sockaddr_storage *ss = &a->addr;
+    uint16_t port = htons((uint16_t)a->ev.port);
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = port;
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = port;
+    socklen_t len =
+        ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    bool server = a->ev.role == SF_ROLE_SERVER;
+    struct sf_sock_facts f = {.domain = ss->ss_family,
+                              .type = a->ev.type,
+                              .state = server ? SF_SOCK_LISTENER : SF_SOCK_CLIENT,
+                              .local = server ? (struct sockaddr *)ss : NULL,
+                              .local_len = len,
+                              .peer = server ? NULL : (struct sockaddr *)ss,
+                              .peer_len = len};
+    unsigned asked = a->ev.family;
+    if (!sf_event_from_facts(&f, &a->ev))
+        return usage_error("explain", "--address %s cannot be matched", quoted(a->address));
+    if (!a->family_given || asked == a->ev.family)
+        return EXIT_OK;
+    if (ss->ss_family == AF_INET6) /* v4-mapped */
+        return usage_error(
+            "explain",
+            "--family ipv6 does not fit --address %s: a socket %s a v4-mapped address counts as "
+            "ipv4 (see match.family); a connection accepted by a dual-stack listener on :: is "
+            "matched as that listener: --address ::",
+            a->address, server ? "bound to" : "connecting to");
+    return usage_error("explain", "--family %s does not fit --address %s, an %s address",
+                       asked == SF_FAMILY_IPV4 ? "ipv4" : "ipv6", a->address,
+                       ss->ss_family == AF_INET ? "IPv4" : "IPv6");
+}
+
 static int parse_args(int argc, char **argv, struct explain_args *a)
 {
     static const struct option longopts[] = {
@@ -61,47 +140,15 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "+c:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            a->config = optarg;
-            break;
-        case 'P':
-            a->program = optarg;
-            break;
-        case 'r':
-            if (word(optarg, "server", "client", SF_ROLE_SERVER, SF_ROLE_CLIENT, &a->ev.role))
-                return usage_error("explain", "--role takes server or client, not \"%s\"", optarg);
-            break;
-        case 'f':
-            if (word(optarg, "ipv4", "ipv6", SF_FAMILY_IPV4, SF_FAMILY_IPV6, &a->ev.family))
-                return usage_error("explain", "--family takes ipv4 or ipv6, not \"%s\"", optarg);
-            break;
-        case 't':
-            if (word(optarg, "tcp", "udp", SF_TYPE_TCP, SF_TYPE_UDP, &a->ev.type))
-                return usage_error("explain", "--type takes tcp or udp, not \"%s\"", optarg);
-            break;
-        case 'a':
-            if (parse_address(optarg, &a->ev) != 0)
-                return usage_error("explain", "--address takes an IPv4 or IPv6 address, not \"%s\"",
-                                   optarg);
-            a->address = optarg;
-            break;
-        case 'p': {
-            char *end;
-            long port = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || port < 1 || port > 65535)
-                return usage_error("explain", "--port takes a port from 1 to 65535, not \"%s\"",
-                                   optarg);
-            a->ev.port = (unsigned)port;
-            break;
-        }
-        default:
-            return usage_error("explain", "unknown or incomplete option \"%s\"", argv[optind - 1]);
-        }
+        int r = parse_option(c, a);
+        if (r < 0)
+            return unknown_option("explain", argv[optind - 1]);
+        if (r != EXIT_OK)
+            return r;
     }
     if (optind < argc)
-        return usage_error("explain", "unexpected argument \"%s\"", argv[optind]);
-    return EXIT_OK;
+        return unexpected_argument("explain", argv[optind]);
+    return a->address ? address_event(a) : EXIT_OK;
 }
 
 static const char *when_applied(const struct sf_option *o, unsigned role)
@@ -153,7 +200,11 @@ static void explain(const struct sf_policy *p, const struct explain_args *a)
     bool address_rules = false;
     for (size_t i = 0; i < p->nactive; i++)
         address_rules |= p->rules[p->active[i]].naddrs > 0;
-    if (a->address)
+    if (a->address && a->addr.ss_family == AF_INET6 && ev->family == SF_FAMILY_IPV4)
+        printf("address: %s (%s; v4-mapped: matched as IPv4 %u.%u.%u.%u)\n", a->address,
+               ev->role == SF_ROLE_SERVER ? "local" : "remote", ev->addr[0], ev->addr[1],
+               ev->addr[2], ev->addr[3]);
+    else if (a->address)
         printf("address: %s (%s)\n", a->address, ev->role == SF_ROLE_SERVER ? "local" : "remote");
     else if (address_rules)
         printf("address: any (rules with match.address not considered; see --address)\n");

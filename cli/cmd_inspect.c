@@ -1,14 +1,52 @@
-/* sockfix inspect PID: the options on a running process's sockets, read
- * from the kernel through pidfd_getfd duplicates. */
-#include <errno.h>
+/* sockfix inspect PID: the options on a running process's sockets (and its
+ * descendants' with --tree), read from the kernel through pidfd_getfd
+ * duplicates, each socket once, with its role as classify.h tells it. */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../config/values.h"
 #include "cli.h"
-#include "procsock.h"
-#include "sockinfo.h"
+#include "walk.h"
+
+struct inspect_args {
+    bool json, tree;
+    pid_t pid;
+};
+
+static int parse_args(int argc, char **argv, struct inspect_args *a)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'}, {"tree", no_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+    *a = (struct inspect_args){0};
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+        if (c == 'j')
+            a->json = true;
+        else if (c == 't')
+            a->tree = true;
+        else
+            return unknown_option("inspect", argv[optind - 1]);
+    }
+    if (optind < argc - 1)
+        return unexpected_argument("inspect", argv[optind + 1]);
+    return parse_pid("inspect", optind < argc ? argv[optind] : NULL, &a->pid);
+}
+
+/* The sockets the walk read, in order. */
+struct collected {
+    struct tsock **v;
+    size_t n;
+};
+
+static void collect(struct walk *w, struct tsock *s, int dup, void *arg)
+{
+    (void)w;
+    (void)dup;
+    struct collected *c = arg;
+    c->v[c->n++] = s;
+}
 
 static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
 {
@@ -22,7 +60,8 @@ static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
 
 /* The table shows the keepalive-era options as columns; any other option
  * appears under "other" when it differs from what the kernel gives a fresh
- * socket (--json has every option, always). */
+ * socket of the same family and type in the socket's namespace (--json has
+ * every option, always). */
 #define TABLE_COLUMNS (SF_OPT_BACKLOG + 1)
 
 /* On a connection the kernel tunes these itself (buffer autotuning, the
@@ -32,32 +71,59 @@ static bool kernel_tuned(int i)
     return i == SF_OPT_RCVBUF || i == SF_OPT_SNDBUF || i == SF_OPT_MAXSEG;
 }
 
-static void print_text(const struct sockinfo *s, size_t n, const struct sockinfo *tcp_defaults,
-                       const struct sockinfo *udp_defaults)
+static void role_text(const struct tsock *s, char *buf, size_t len)
 {
+    snprintf(buf, len, "%s%s", role_name(s->cls.role), s->cls.doubt ? "*" : "");
+}
+
+static void pid_text(const struct walk *w, const struct tsock *s, char *buf, size_t len)
+{
+    size_t others = 0;
+    for (size_t h = 1; h < s->nholders; h++)
+        others += s->holders[h].target != s->holders[h - 1].target;
+    int pid = (int)w->targets[s->holders[0].target].pid;
+    if (others)
+        snprintf(buf, len, "%d+%zu", pid, others);
+    else
+        snprintf(buf, len, "%d", pid);
+}
+
+static void print_text(const struct walk *w, const struct collected *c)
+{
+    bool guessed = false;
+    if (w->tree)
+        printf("%-8s ", "PID");
     printf("%-4s %-4s %-8s %-24s %-24s", "FD", "TYPE", "ROLE", "LOCAL", "REMOTE");
     for (int i = 0; i < TABLE_COLUMNS; i++)
         printf(" %s", sf_options[i].key);
     printf(" other\n");
-    for (size_t k = 0; k < n; k++) {
-        char local[64], remote[64] = "-";
-        sockaddr_text(&s[k].local, local, sizeof local);
-        if (s[k].peer_len)
-            sockaddr_text(&s[k].peer, remote, sizeof remote);
-        printf("%-4d %-4s %-8s %-24s %-24s", s[k].fd, s[k].tcp ? "tcp" : "udp", s[k].role, local,
-               remote);
+    for (size_t k = 0; k < c->n; k++) {
+        const struct tsock *s = c->v[k];
+        char local[64], remote[64] = "-", fds[64], role[16], pid[32];
+        sockaddr_text(&s->si.local, local, sizeof local);
+        if (s->si.peer_len)
+            sockaddr_text(&s->si.peer, remote, sizeof remote);
+        walk_fds_text(s, fds, sizeof fds);
+        role_text(s, role, sizeof role);
+        guessed |= s->cls.doubt;
+        if (w->tree) {
+            pid_text(w, s, pid, sizeof pid);
+            printf("%-8s ", pid);
+        }
+        printf("%-4s %-4s %-8s %-24s %-24s", fds, s->si.type == SF_TYPE_TCP ? "tcp" : "udp", role,
+               local, remote);
         for (int i = 0; i < TABLE_COLUMNS; i++) {
             char v[32];
-            print_value(v, sizeof v, &s[k], i);
+            print_value(v, sizeof v, &s->si, i);
             printf(" %-*s", (int)strlen(sf_options[i].key), v);
         }
-        const struct sockinfo *d = s[k].tcp ? tcp_defaults : udp_defaults;
+        const struct sockinfo *fresh = nsview_fresh(s->ns, s->si.domain, s->si.type);
         const char *sep = " ";
         for (int i = TABLE_COLUMNS; i < SF_OPT_COUNT; i++) {
-            if (!sockinfo_differs(&s[k], d, i) || (s[k].peer_len && kernel_tuned(i)))
+            if (!sockinfo_differs(&s->si, fresh, i) || (s->si.peer_len && kernel_tuned(i)))
                 continue;
             char v[32];
-            print_value(v, sizeof v, &s[k], i);
+            print_value(v, sizeof v, &s->si, i);
             printf("%s%s=%s", sep, sf_options[i].key, v);
             sep = ",";
         }
@@ -65,107 +131,117 @@ static void print_text(const struct sockinfo *s, size_t n, const struct sockinfo
             printf(" -");
         printf("\n");
     }
+    if (guessed)
+        printf("* no listener accepts connections to this local port (any more): the role is "
+               "told by the ports (see sockfix(1))\n");
 }
 
-static void print_json(pid_t pid, const char *program, const struct sockinfo *s, size_t n)
+static void print_json_options(const struct sockinfo *si)
 {
-    printf("{\"pid\": %d, \"program\": ", (int)pid);
-    print_json_string(program);
-    printf(", \"sockets\": [");
-    for (size_t k = 0; k < n; k++) {
+    bool first = true;
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        if (!si->have[i])
+            continue;
+        printf("%s\"%s\": ", first ? "" : ", ", sf_options[i].key);
+        if (sf_options[i].kind == SF_VAL_BOOL)
+            printf("%s", si->value[i] ? "true" : "false");
+        else if (sf_options[i].kind == SF_VAL_NAME)
+            print_json_string(si->names[i]);
+        else if (sf_options[i].kind == SF_VAL_U32)
+            printf("%u", (unsigned)si->value[i]);
+        else
+            printf("%d", si->value[i]);
+        first = false;
+    }
+}
+
+static void print_json(const struct walk *w, const struct collected *c)
+{
+    printf("{\"pid\": %d, \"program\": ", (int)w->targets[0].pid);
+    print_json_string(w->targets[0].comm);
+    printf(", \"processes\": [");
+    for (size_t t = 0; t < w->ntargets; t++) {
+        const struct target *tg = &w->targets[t];
+        printf("%s{\"pid\": %d, \"program\": ", t ? ", " : "", (int)tg->pid);
+        print_json_string(tg->comm);
+        printf(", \"library\": ");
+        if (tg->record.present) {
+            printf("{\"policy\": ");
+            print_json_string(tg->record.rec.policy[0] ? tg->record.rec.policy
+                                                       : "(built-in default)");
+            printf("}");
+        } else {
+            printf("null");
+        }
+        printf("}");
+    }
+    printf("], \"sockets\": [");
+    for (size_t k = 0; k < c->n; k++) {
+        const struct tsock *s = c->v[k];
         char local[64], remote[64];
-        sockaddr_text(&s[k].local, local, sizeof local);
-        printf("%s\n  {\"fd\": %d, \"type\": \"%s\", \"family\": \"%s\", \"role\": \"%s\", "
-               "\"local\": \"%s\", \"remote\": ",
-               k ? "," : "", s[k].fd, s[k].tcp ? "tcp" : "udp", s[k].ipv6 ? "ipv6" : "ipv4",
-               s[k].role, local);
-        if (s[k].peer_len) {
-            sockaddr_text(&s[k].peer, remote, sizeof remote);
+        sockaddr_text(&s->si.local, local, sizeof local);
+        printf("%s\n  {\"pid\": %d, \"fd\": %d, \"holders\": [", k ? "," : "",
+               (int)w->targets[s->holders[0].target].pid, s->holders[0].fd);
+        for (size_t h = 0; h < s->nholders; h++)
+            printf("%s{\"pid\": %d, \"fd\": %d}", h ? ", " : "",
+                   (int)w->targets[s->holders[h].target].pid, s->holders[h].fd);
+        printf("], \"type\": \"%s\", \"family\": \"%s\", \"role\": \"%s\", \"role_source\": "
+               "\"%s\", \"netns\": %llu, \"local\": \"%s\", \"remote\": ",
+               s->si.type == SF_TYPE_TCP ? "tcp" : "udp",
+               s->si.domain == AF_INET6 ? "ipv6" : "ipv4", role_name(s->cls.role),
+               role_source_name(s->cls.source), (unsigned long long)s->ns->ino, local);
+        if (s->si.peer_len) {
+            sockaddr_text(&s->si.peer, remote, sizeof remote);
             printf("\"%s\"", remote);
         } else {
             printf("null");
         }
-        printf(", \"options\": {");
-        bool first = true;
-        for (int i = 0; i < SF_OPT_COUNT; i++) {
-            if (!s[k].have[i])
-                continue;
-            printf("%s\"%s\": ", first ? "" : ", ", sf_options[i].key);
-            if (sf_options[i].kind == SF_VAL_BOOL)
-                printf("%s", s[k].value[i] ? "true" : "false");
-            else if (sf_options[i].kind == SF_VAL_NAME)
-                print_json_string(s[k].names[i]);
-            else if (sf_options[i].kind == SF_VAL_U32)
-                printf("%u", (unsigned)s[k].value[i]);
-            else
-                printf("%d", s[k].value[i]);
-            first = false;
+        if (s->cls.have_listener) {
+            sockaddr_text(&s->cls.listener, remote, sizeof remote);
+            printf(", \"listener\": \"%s\"", remote);
         }
+        printf(", \"options\": {");
+        print_json_options(&s->si);
         printf("}}");
     }
-    printf("%s]}\n", n ? "\n" : "");
+    printf("%s]}\n", c->n ? "\n" : "");
 }
 
 int cmd_inspect(int argc, char **argv)
 {
     if (help_requested("inspect", argc, argv))
         return EXIT_OK;
-    bool json = false;
-    const char *pid_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else if (argv[i][0] == '-')
-            return usage_error("inspect", "unknown option \"%s\"", argv[i]);
-        else if (pid_arg)
-            return usage_error("inspect", "unexpected argument \"%s\"", argv[i]);
-        else
-            pid_arg = argv[i];
-    }
-    pid_t pid;
-    int r = parse_pid("inspect", pid_arg, &pid);
+    struct inspect_args a;
+    int r = parse_args(argc, argv, &a);
     if (r != EXIT_OK)
         return r;
-
-    struct procsock_walk w;
-    if (procsock_begin(&w, "inspect", pid) != 0)
-        return EXIT_FINDINGS;
-    struct listen_ports *lp = malloc(sizeof *lp);
-    struct sockinfo *socks = calloc(w.nfds ? w.nfds : 1, sizeof *socks);
-    if (!lp || !socks) {
+    struct walk w;
+    if (walk_open(&w, "inspect", a.pid, a.tree) != EXIT_OK)
+        return walk_close(&w);
+    struct collected c = {calloc(w.nsocks ? w.nsocks : 1, sizeof *c.v), 0};
+    if (!c.v) {
         fprintf(stderr, "sockfix inspect: out of memory\n");
-        free(lp);
-        free(socks);
-        procsock_end(&w);
+        walk_close(&w);
         return EXIT_FINDINGS;
     }
-    listen_ports_load(lp, pid);
-    size_t n = 0;
-    int status = EXIT_OK, fd, dup;
-    bool failed;
-    while ((dup = procsock_next(&w, &fd, &failed)) >= 0) {
-        if (sockinfo_read(dup, lp, &socks[n]))
-            socks[n++].fd = fd;
-        close(dup);
-    }
-    if (failed)
-        status = EXIT_FINDINGS;
-    procsock_end(&w);
-    if (status == EXIT_OK) {
-        char program[64];
-        procsock_comm(pid, program, sizeof program);
-        if (json)
-            print_json(pid, program, socks, n);
-        else if (n == 0)
-            printf("PID %d (%s) has no TCP or UDP socket\n", (int)pid, program);
-        else {
-            struct sockinfo tcp_defaults, udp_defaults;
-            sockinfo_defaults(&tcp_defaults, &udp_defaults, lp);
-            printf("PID %d (%s)\n", (int)pid, program);
-            print_text(socks, n, &tcp_defaults, &udp_defaults);
+    walk_sockets(&w, collect, &c);
+    if (w.status == EXIT_OK) {
+        const struct target *t = &w.targets[0];
+        if (a.json) {
+            print_json(&w, &c);
+        } else {
+            printf("PID %d (%s)", (int)t->pid, t->comm);
+            if (a.tree)
+                printf(" and %zu descendant%s", w.ntargets - 1, w.ntargets == 2 ? "" : "s");
+            if (c.n == 0)
+                printf(" %s no TCP or UDP socket\n", a.tree ? "hold" : "has");
+            else {
+                printf("\n");
+                print_text(&w, &c);
+            }
         }
     }
-    free(lp);
-    free(socks);
-    return status;
+    r = walk_close(&w);
+    free(c.v);
+    return r;
 }

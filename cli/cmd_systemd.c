@@ -1,6 +1,7 @@
 /* sockfix systemd-dropin UNIT: a drop-in that runs a systemd service under
  * libsockfix.so, the way most legacy services are started. */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,25 +16,25 @@ struct dropin_args {
 
 static int parse_args(int argc, char **argv, struct dropin_args *a)
 {
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"root", required_argument, NULL, 'r'},
+                                             {NULL, 0, NULL, 0}};
     *a = (struct dropin_args){0};
-    for (int i = 1; i < argc; i++) {
-        bool takes = strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ||
-                     strcmp(argv[i], "--root") == 0;
-        if (takes && i + 1 >= argc)
-            return usage_error("systemd-dropin", "%s needs a value", argv[i]);
-        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
-            a->config = argv[++i];
-        else if (strcmp(argv[i], "--root") == 0)
-            a->root = argv[++i];
-        else if (argv[i][0] == '-')
-            return usage_error("systemd-dropin", "unknown option \"%s\"", argv[i]);
-        else if (a->unit)
-            return usage_error("systemd-dropin", "unexpected argument \"%s\"", argv[i]);
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1;) {
+        if (c == 'c')
+            a->config = optarg;
+        else if (c == 'r')
+            a->root = optarg;
         else
-            a->unit = argv[i];
+            return unknown_option("systemd-dropin", argv[optind - 1]);
     }
-    if (!a->unit)
+    if (optind >= argc)
         return usage_error("systemd-dropin", "a unit name is needed (legacy.service)");
+    if (optind + 1 < argc)
+        return unexpected_argument("systemd-dropin", argv[optind + 1]);
+    a->unit = argv[optind];
     return EXIT_OK;
 }
 
@@ -88,7 +89,7 @@ int cmd_systemd_dropin(int argc, char **argv)
     char unit[300];
     snprintf(unit, sizeof unit, "%s%s", a.unit, strchr(a.unit, '.') ? "" : ".service");
     if (!valid_unit(unit))
-        return usage_error("systemd-dropin", "\"%s\" is not a unit name", a.unit);
+        return usage_error("systemd-dropin", "%s is not a unit name", quoted(a.unit));
     struct sf_policy *p = load_valid_policy("systemd-dropin", a.config, "nothing was written");
     if (!p)
         return EXIT_POLICY;

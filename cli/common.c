@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "../config/policy_file.h"
+#include "../config/values.h"
 #include "cli.h"
 
 void print_policy_errors(FILE *out, const char *prefix, const struct sf_policy *p)
@@ -37,6 +38,24 @@ struct sf_policy *load_valid_policy(const char *cmd, const char *config_path,
     fprintf(stderr, "sockfix %s: the policy has errors; %s\n", cmd, consequence);
     sf_policy_free(p);
     return NULL;
+}
+
+const char *quoted(const char *s)
+{
+    static char bufs[4][512];
+    static unsigned next;
+    char *b = bufs[next++ % 4];
+    return sf_quote(s, b, sizeof bufs[0]);
+}
+
+int unknown_option(const char *cmd, const char *arg)
+{
+    return usage_error(cmd, "unknown or incomplete option %s", quoted(arg));
+}
+
+int unexpected_argument(const char *cmd, const char *arg)
+{
+    return usage_error(cmd, "unexpected argument %s", quoted(arg));
 }
 
 int parse_pid(const char *cmd, const char *arg, pid_t *pid)

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -105,4 +106,49 @@ uint32_t sf_options_applicable(unsigned type, unsigned role)
         if ((sf_options[i].types & type) && (sf_options[i].roles & role))
             set |= SF_OPT_BIT(i);
     return set;
+}
+
+static struct {
+    _Atomic int ready;
+    uint32_t inherited, not_inherited;
+} masks;
+
+/* Racing first callers compute the same values; readers that find them not
+ * published yet compute their own. */
+static void option_masks(uint32_t *inherited, uint32_t *not_inherited)
+{
+    if (atomic_load_explicit(&masks.ready, memory_order_acquire) == 1) { /* 2: being written */
+        *inherited = masks.inherited;
+        *not_inherited = masks.not_inherited;
+        return;
+    }
+    uint32_t in = 0, out = 0;
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        if (sf_options[i].inherited)
+            in |= SF_OPT_BIT(i);
+        else if (sf_options[i].phase & SF_PHASE_CONNECTION)
+            out |= SF_OPT_BIT(i);
+    }
+    *inherited = in;
+    *not_inherited = out;
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&masks.ready, &expected, 2)) {
+        masks.inherited = in;
+        masks.not_inherited = out;
+        atomic_store_explicit(&masks.ready, 1, memory_order_release);
+    }
+}
+
+uint32_t sf_options_inherited(void)
+{
+    uint32_t in, out;
+    option_masks(&in, &out);
+    return in;
+}
+
+uint32_t sf_options_not_inherited(void)
+{
+    uint32_t in, out;
+    option_masks(&in, &out);
+    return out;
 }

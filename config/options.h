@@ -34,8 +34,8 @@ enum sf_opt_id {
     SF_OPT_COUNT
 };
 
-/* Option sets are 32-bit masks; the shim keeps bit 31 free as a marker. */
-_Static_assert(SF_OPT_COUNT <= 31, "option sets are 32-bit masks with bit 31 free");
+/* Option sets are 32-bit masks. */
+_Static_assert(SF_OPT_COUNT <= 32, "option sets are 32-bit masks");
 #define SF_OPT_BIT(id) (1u << (id))
 #define SF_KEEPALIVE_TIMERS                                                                        \
     (SF_OPT_BIT(SF_OPT_KEEPIDLE) | SF_OPT_BIT(SF_OPT_KEEPINTVL) | SF_OPT_BIT(SF_OPT_KEEPCNT))
@@ -102,5 +102,11 @@ void sf_option_sockopt(const struct sf_option *opt, unsigned family, int *level,
 
 /* Bit set of the options that apply to a socket of one type and role. */
 uint32_t sf_options_applicable(unsigned type, unsigned role);
+
+/* Connection options the kernel copies from a listener to the sockets it
+ * accepts, and those it does not (set on each accepted socket). Computed once
+ * from the table; lock-free and async-signal-safe. */
+uint32_t sf_options_inherited(void);
+uint32_t sf_options_not_inherited(void);
 
 #endif

@@ -90,6 +90,22 @@ static void append_error(struct sf_policy *p, bool *oom, unsigned line, const ch
 
 #define ERROR(c, line, ...) add_error_at((c)->p, &(c)->oom, (line), __VA_ARGS__)
 
+static void add_warning(struct parse_ctx *c, unsigned line, size_t rule, const char *msg)
+{
+    struct sf_policy *p = c->p;
+    struct sf_error *w = reallocarray(p->warnings, p->nwarnings + 1, sizeof *w);
+    char *m = strdup(msg);
+    if (!w || !m) {
+        free(m);
+        if (w)
+            p->warnings = w;
+        c->oom = true;
+        return;
+    }
+    p->warnings = w;
+    w[p->nwarnings++] = (struct sf_error){.line = line, .message = m, .rule = rule};
+}
+
 /* ---- section names ---- */
 
 static uint64_t hash_name(const char *s)
@@ -161,12 +177,36 @@ static const char *type_names(unsigned types)
     return types == SF_TYPE_UDP ? "udp" : types == SF_TYPE_TCP ? "tcp" : "tcp, udp";
 }
 
+/* keepalive = no drops the timers (see match.c): in the same rule they
+ * cannot have been meant. */
+static void warn_timers_without_keepalive(struct parse_ctx *c, const struct sf_rule *r)
+{
+    uint32_t ka = SF_OPT_BIT(SF_OPT_KEEPALIVE);
+    if ((r->set & ka) == 0 || r->value[SF_OPT_KEEPALIVE] || !(r->set & SF_KEEPALIVE_TIMERS))
+        return;
+    char msg[ERRLEN];
+    size_t n = (size_t)snprintf(msg, sizeof msg,
+                                "keepalive = no switches keepalive off and drops the timers this "
+                                "rule also sets (");
+    const char *sep = "";
+    for (int t = SF_OPT_KEEPIDLE; t <= SF_OPT_KEEPCNT; t++) {
+        if (r->set & SF_OPT_BIT(t)) {
+            n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s line %u", sep, sf_options[t].key,
+                                  r->value_line[t]);
+            sep = ", ";
+        }
+    }
+    snprintf(msg + n, sizeof msg - n, "): they have no effect");
+    add_warning(c, r->value_line[SF_OPT_KEEPALIVE], (size_t)(r - c->p->rules), msg);
+}
+
 static void finish_rule(struct parse_ctx *c)
 {
     struct sf_rule *r = c->rule;
     c->rule_dscp_line = 0;
     if (!r)
         return;
+    warn_timers_without_keepalive(c, r);
     for (int i = 0; i < SF_OPT_COUNT; i++) {
         const struct sf_option *o = &sf_options[i];
         if (!(r->set & SF_OPT_BIT(i)))
@@ -769,19 +809,19 @@ static bool rule_matches_program(const struct sf_rule *r, const char *const *nam
         return true;
     for (size_t g = 0; g < r->nprograms; g++)
         for (size_t i = 0; i < n; i++)
-            if (names[i] && glob_matches(r->programs[g], names[i]))
+            if (names[i] && names[i][0] && glob_matches(r->programs[g], names[i]))
                 return true;
     return false;
 }
 
 int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames)
 {
+    if (p->nerrors) /* no rule is active in a policy with errors */
+        return 0;
     size_t k = 0;
-    for (size_t i = 0; i < p->nactive; i++) {
-        size_t idx = p->active[i];
+    for (size_t idx = 0; idx < p->nrules; idx++)
         if (rule_matches_program(&p->rules[idx], names, nnames))
             p->active[k++] = idx;
-    }
     p->nactive = k;
     p->active_set = 0;
     for (size_t i = 0; i < p->nactive; i++)
@@ -802,10 +842,13 @@ const char *sf_policy_name(const struct sf_policy *p, int32_t value)
 void sf_policy_format_value(const struct sf_policy *p, const struct sf_option *opt, int32_t value,
                             char *buf, size_t len)
 {
-    if (opt->kind == SF_VAL_NAME)
-        snprintf(buf, len, "%s", sf_policy_name(p, value));
-    else
+    if (opt->kind != SF_VAL_NAME) {
         sf_format_option_value(opt, value, buf, len);
+    } else if (len > 0) { /* no stdio: the library formats values in its hooks */
+        size_t n = strnlen(sf_policy_name(p, value), len - 1);
+        memcpy(buf, sf_policy_name(p, value), n);
+        buf[n] = '\0';
+    }
 }
 
 size_t sf_policy_encode_value(const struct sf_policy *p, const struct sf_option *opt, int32_t v,
@@ -853,6 +896,9 @@ void sf_policy_free(struct sf_policy *p)
     for (size_t i = 0; i < p->nerrors; i++)
         free(p->errors[i].message);
     free(p->errors);
+    for (size_t i = 0; i < p->nwarnings; i++)
+        free(p->warnings[i].message);
+    free(p->warnings);
     sf_index_free(p->index);
     free(p->rules);
     free(p->active);
@@ -957,6 +1003,21 @@ void sf_policy_check_buffers(const struct sf_policy *p, long rmem_max, long wmem
                      source, r->value_line[id], sf_options[id].key, value, buffers[b].sysctl, max);
             emit(line, arg);
         }
+    }
+}
+
+void sf_policy_emit_warnings(const struct sf_policy *p, bool active_only,
+                             void (*emit)(const char *line, void *arg), void *arg)
+{
+    char line[512];
+    for (size_t w = 0; w < p->nwarnings; w++) {
+        bool active = !active_only;
+        for (size_t i = 0; i < p->nactive && !active; i++)
+            active = p->active[i] == p->warnings[w].rule;
+        if (!active)
+            continue;
+        sf_error_format(p, &p->warnings[w], line, sizeof line);
+        emit(line, arg);
     }
 }
 

@@ -57,6 +57,7 @@ struct sf_rule {
 struct sf_error {
     unsigned line; /* 0: about the file as a whole */
     char *message;
+    size_t rule; /* a warning's rule (index into rules) */
 };
 
 struct sf_policy {
@@ -75,6 +76,8 @@ struct sf_policy {
     uint32_t active_set; /* every option some active rule sets */
     struct sf_error *errors;
     size_t nerrors;
+    struct sf_error *warnings; /* valid, but probably not what was meant */
+    size_t nwarnings;
     struct sf_index *index;         /* over the active rules; NULL: decide by scanning */
     char (*names)[SF_NAME_MAX + 1]; /* values of name options (bind_device, congestion) */
     size_t nnames;
@@ -89,15 +92,16 @@ struct sf_policy *sf_policy_parse(const char *text, size_t len, const char *sour
 /* A policy holding one file-level error ("FILE: message"), no rules. */
 struct sf_policy *sf_policy_failed(const char *source, const char *message);
 
-/* Keeps active only the rules whose match.program globs match one of names
- * (or that have no match.program), then builds the matching index. Call
- * before the policy is shared. */
+/* Makes active the rules whose match.program globs match one of names (or
+ * that have no match.program), then builds the matching index. May be
+ * called again for other names; not while the policy is shared. */
 int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames);
 
 /* The name a SF_VAL_NAME option's value stands for. */
 const char *sf_policy_name(const struct sf_policy *p, int32_t value);
 
-/* Formats a value the way the policy writes it, names included. */
+/* Formats a value the way the policy writes it, names included: the one
+ * formatter of the library's log and of every command. Async-signal-safe. */
 void sf_policy_format_value(const struct sf_policy *p, const struct sf_option *opt, int32_t value,
                             char *buf, size_t len);
 
@@ -131,6 +135,11 @@ int sf_log_target_parse(const char *s, enum sf_log_target *target, char path[SF_
  * wmem_max), a warning "FILE:LINE: rcvbuf: 4m is above net.core.rmem_max
  * (212992 bytes); the kernel caps it" with emit. */
 void sf_policy_check_buffers(const struct sf_policy *p, long rmem_max, long wmem_max,
+                             void (*emit)(const char *line, void *arg), void *arg);
+
+/* Each warning about the policy's text ("FILE:LINE: message"), with emit;
+ * active_only: only those about rules that can match this program. */
+void sf_policy_emit_warnings(const struct sf_policy *p, bool active_only,
                              void (*emit)(const char *line, void *arg), void *arg);
 
 /* Parses "program" or "policy"; -1 otherwise. */

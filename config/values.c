@@ -216,43 +216,83 @@ int sf_parse_option_value(const struct sf_option *opt, const char *s, int32_t *o
     return 0;
 }
 
+/* Text building without stdio (the library formats values in its hooks). */
+struct text {
+    char *buf;
+    size_t len, used;
+};
+
+static void text_put(struct text *t, const char *s)
+{
+    for (; *s && t->used + 1 < t->len; s++)
+        t->buf[t->used++] = *s;
+    t->buf[t->used] = '\0';
+}
+
+static void text_uint(struct text *t, uint64_t v, const char *unit)
+{
+    char d[24];
+    size_t i = sizeof d;
+    d[--i] = '\0';
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    text_put(t, d + i);
+    text_put(t, unit);
+}
+
+static void text_int(struct text *t, int64_t v, const char *unit)
+{
+    if (v < 0) {
+        text_put(t, "-");
+        v = -v;
+    }
+    text_uint(t, (uint64_t)v, unit);
+}
+
 void sf_format_option_value(const struct sf_option *opt, int32_t value, char *buf, size_t len)
 {
+    if (len == 0)
+        return;
+    struct text t = {buf, len, 0};
+    buf[0] = '\0';
     switch (opt->kind) {
     case SF_VAL_BOOL:
-        snprintf(buf, len, "%s", value ? "yes" : "no");
+        text_put(&t, value ? "yes" : "no");
         break;
     case SF_VAL_SECONDS:
-        snprintf(buf, len, "%lds", (long)value);
+        text_int(&t, value, "s");
         break;
     case SF_VAL_MILLIS:
         if (value % 1000 == 0)
-            snprintf(buf, len, "%lds", (long)value / 1000);
+            text_int(&t, value / 1000, "s");
         else
-            snprintf(buf, len, "%ldms", (long)value);
+            text_int(&t, value, "ms");
         break;
     case SF_VAL_COUNT:
-        snprintf(buf, len, "%ld", (long)value);
+        text_int(&t, value, "");
         break;
     case SF_VAL_SIZE:
         if (value >= 1048576 && value % 1048576 == 0)
-            snprintf(buf, len, "%ldm", (long)value / 1048576);
+            text_int(&t, value / 1048576, "m");
         else if (value >= 1024 && value % 1024 == 0)
-            snprintf(buf, len, "%ldk", (long)value / 1024);
+            text_int(&t, value / 1024, "k");
         else
-            snprintf(buf, len, "%ld", (long)value);
+            text_int(&t, value, "");
         break;
-    case SF_VAL_NAME:
-        snprintf(buf, len, "#%ld", (long)value); /* the policy knows the name */
+    case SF_VAL_NAME: /* the policy knows the name */
+        text_put(&t, "#");
+        text_int(&t, value, "");
         break;
     case SF_VAL_LINGER:
         if (value < 0)
-            snprintf(buf, len, "off");
+            text_put(&t, "off");
         else
-            snprintf(buf, len, "%lds", (long)value);
+            text_int(&t, value, "s");
         break;
     case SF_VAL_U32:
-        snprintf(buf, len, "%lu", (unsigned long)(uint32_t)value);
+        text_uint(&t, (uint32_t)value, "");
         break;
     }
 }

@@ -34,7 +34,9 @@ int sf_parse_dscp(const char *s, uint64_t *out);
 /* Whether s can be an interface or congestion-control name. */
 int sf_check_name(const char *s, char *err, size_t errlen);
 
-/* Formats a value of an option the way a policy would write it ("60s", "yes"). */
+/* Formats a value of an option the way a policy would write it ("60s",
+ * "90s" for 90000 ms, "yes"); a name option's value as its index ("#0": see
+ * sf_policy_format_value). No stdio: async-signal-safe. */
 void sf_format_option_value(const struct sf_option *opt, int32_t value, char *buf, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fdtable.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "real.h"
@@ -13,51 +14,13 @@ static struct ratelimit_slot warn_limits[RATELIMIT_SLOTS];
 static int set_option(const struct sf_policy *p, int fd, const struct sf_option *o, int level,
                       int name, int32_t v);
 
-/* As the policy writes it; no stdio (this runs in the hooks). */
+/* As the policy writes it (the one formatter, config/values.h). */
 static void log_value(struct logbuf *b, const struct sf_policy *p, const struct sf_option *o,
                       int32_t v)
 {
-    switch (o->kind) {
-    case SF_VAL_SIZE:
-        if (v >= 1048576 && v % 1048576 == 0) {
-            log_int(b, v / 1048576);
-            log_str(b, "m");
-        } else if (v >= 1024 && v % 1024 == 0) {
-            log_int(b, v / 1024);
-            log_str(b, "k");
-        } else {
-            log_int(b, v);
-        }
-        break;
-    case SF_VAL_NAME:
-        log_str(b, sf_policy_name(p, v));
-        break;
-    case SF_VAL_LINGER:
-        if (v < 0) {
-            log_str(b, "off");
-        } else {
-            log_int(b, v);
-            log_str(b, "s");
-        }
-        break;
-    case SF_VAL_U32:
-        log_uint(b, (uint32_t)v);
-        break;
-    case SF_VAL_BOOL:
-        log_str(b, v ? "yes" : "no");
-        break;
-    case SF_VAL_SECONDS:
-        log_int(b, v);
-        log_str(b, "s");
-        break;
-    case SF_VAL_MILLIS:
-        log_int(b, v);
-        log_str(b, "ms");
-        break;
-    case SF_VAL_COUNT:
-        log_int(b, v);
-        break;
-    }
+    char text[SF_NAME_MAX + 16];
+    sf_policy_format_value(p, o, v, text, sizeof text);
+    log_str(b, text);
 }
 
 static const char *errno_name(int err)
@@ -188,6 +151,7 @@ void apply_decision(const struct sf_policy *p, const struct apply_event *ev,
         else
             done |= SF_OPT_BIT(id);
     }
+    fdtab_add_sockfix_options(ev->fd, done); /* for sockfix apply: these are sockfix's */
     if ((done || kept) && log_enabled(SF_LOG_INFO))
         info_applied(p, ev, d, done, kept);
 }

@@ -1,8 +1,7 @@
 #include "facts.h"
 
-#include <string.h>
-
 #include <netinet/in.h>
+#include <string.h>
 
 #include "fdtable.h"
 
@@ -44,54 +43,46 @@ uint8_t facts_socket_kind(int fd)
     return k;
 }
 
-bool facts_type(uint8_t kind, struct sf_event *ev)
+bool facts_begin(uint8_t kind, enum sf_sock_state state, struct sf_sock_facts *f)
 {
+    *f = (struct sf_sock_facts){.state = state};
     switch (kind & FD_KIND_MASK) {
     case FD_KIND_TCP:
-        ev->type = SF_TYPE_TCP;
-        return true;
+        f->type = SF_TYPE_TCP;
+        break;
     case FD_KIND_UDP:
-        ev->type = SF_TYPE_UDP;
-        return true;
+        f->type = SF_TYPE_UDP;
+        break;
     default:
         return false;
     }
+    f->domain = (kind & FD_FAMILY_INET6) ? AF_INET6 : AF_INET;
+    return (kind & FD_FAMILY_MASK) != 0;
 }
 
-bool facts_addr(uint8_t kind, const struct sockaddr *sa, socklen_t len, struct sf_event *ev)
-{
-    if (!sa || len < (socklen_t)sizeof(sa_family_t))
-        return false;
-    if (sa->sa_family == AF_INET && (kind & FD_FAMILY_INET) &&
-        len >= (socklen_t)sizeof(struct sockaddr_in)) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        ev->family = SF_FAMILY_IPV4;
-        ev->port = ntohs(in->sin_port);
-        memcpy(ev->addr, &in->sin_addr, 4);
-        ev->have_addr = true;
-        return true;
-    }
-    if (sa->sa_family == AF_INET6 && (kind & FD_FAMILY_INET6) &&
-        len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        bool mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
-        ev->family = mapped ? SF_FAMILY_IPV4 : SF_FAMILY_IPV6;
-        ev->port = ntohs(in6->sin6_port);
-        if (mapped)
-            memcpy(ev->addr, in6->sin6_addr.s6_addr + 12, 4);
-        else
-            memcpy(ev->addr, in6->sin6_addr.s6_addr, 16);
-        ev->have_addr = true;
-        return true;
-    }
-    return false;
-}
-
-bool facts_local(int fd, uint8_t kind, struct sockaddr_storage *ss, socklen_t *len,
-                 struct sf_event *ev)
+bool facts_own_address(int fd, struct sockaddr_storage *ss, socklen_t *len)
 {
     *len = sizeof *ss;
-    if (getsockname(fd, (struct sockaddr *)ss, len) != 0)
+    return getsockname(fd, (struct sockaddr *)ss, len) == 0;
+}
+
+static unsigned port_of(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+                                    : ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+bool facts_listener_address(int fd, const struct sockaddr_storage *own, struct sockaddr_storage *ss,
+                            socklen_t *len)
+{
+    int lfd = fdtab_listener(fd);
+    /* The number may have been closed and reused since the accept. */
+    if (lfd < 0 || !(fdtab_get(lfd) & FD_LISTENER_DONE) || !facts_own_address(lfd, ss, len))
         return false;
-    return facts_addr(kind, (const struct sockaddr *)ss, *len, ev);
+    return ss->ss_family == own->ss_family && port_of(ss) == port_of(own);
+}
+
+unsigned facts_socket_family(uint8_t kind)
+{
+    return kind & FD_FAMILY_INET6 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4;
 }

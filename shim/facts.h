@@ -1,5 +1,5 @@
-/* Gathering the facts of a socket event for the matcher: socket kind,
- * family (v4-mapped counts as IPv4), port. */
+/* Gathering the facts of a socket event for config/event.h: the socket's
+ * kind (from the fd table, else from the kernel) and its addresses. */
 #ifndef SOCKFIX_SHIM_FACTS_H
 #define SOCKFIX_SHIM_FACTS_H
 
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../config/match.h"
+#include "../config/event.h"
 
 /* The fd-table byte for socket(domain, type, protocol); type flags such as
  * SOCK_NONBLOCK are masked before the type is tested. */
@@ -16,15 +16,19 @@ uint8_t facts_kind_from_args(int domain, int type, int protocol);
 /* The kind byte of fd: from the table, else asked of the kernel and kept. */
 uint8_t facts_socket_kind(int fd);
 
-/* Sets ev->type from a kind byte; false for a socket sockfix leaves alone. */
-bool facts_type(uint8_t kind, struct sf_event *ev);
+/* Starts the facts of a socket of this kind (domain, type, state); false for
+ * a socket sockfix leaves alone (UNIX, netlink, raw, SCTP, ...). */
+bool facts_begin(uint8_t kind, enum sf_sock_state state, struct sf_sock_facts *f);
 
-/* Sets ev->family and ev->port from an IPv4 or IPv6 address whose family
- * is the socket's own; false for anything else. */
-bool facts_addr(uint8_t kind, const struct sockaddr *sa, socklen_t len, struct sf_event *ev);
+/* The socket's own address (getsockname) into ss; false when it has none. */
+bool facts_own_address(int fd, struct sockaddr_storage *ss, socklen_t *len);
 
-/* The same from the socket's local address (getsockname). */
-bool facts_local(int fd, uint8_t kind, struct sockaddr_storage *ss, socklen_t *len,
-                 struct sf_event *ev);
+/* The address an accepted socket fd's listener is bound to, when the table
+ * still names that listener (same local port); false otherwise. */
+bool facts_listener_address(int fd, const struct sockaddr_storage *own, struct sockaddr_storage *ss,
+                            socklen_t *len);
+
+/* AF_INET6 or AF_INET for a kind byte: it chooses IP_TOS or IPV6_TCLASS. */
+unsigned facts_socket_family(uint8_t kind);
 
 #endif

@@ -1,3 +1,4 @@
+#define SOCKFIX_SHIM
 #include "fdtable.h"
 
 #include <stdatomic.h>
@@ -5,41 +6,40 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "record.h"
+
 /* Mapped when first needed, not at load: a large .bss costs every process
- * that loads the library, sockets or not. The program-options table is only
- * mapped once a program sets an option sockfix knows. */
-static _Atomic(_Atomic uint8_t *) kinds;
-static _Atomic(_Atomic uint32_t *) program_opts;
+ * that loads the library, sockets or not. The option tables are mapped once
+ * a program sets an option sockfix knows, or sockfix sets one. */
+enum table { KINDS, PROGRAM, SOCKFIX, TABLES };
+static _Atomic(_Atomic uint32_t *) tables[TABLES];
+
+/* Where sockfix apply finds each table (record.h). */
+static uint64_t *record_slot(enum table t)
+{
+    return t == KINDS     ? &sf_record.kinds
+           : t == PROGRAM ? &sf_record.program_options
+                          : &sf_record.sockfix_options;
+}
 
 /* mmap, not malloc: async-signal-safe and lock-free. Racing threads each
  * map one; the loser unmaps its own. */
-static void *get_or_map(_Atomic(void *) *slot, size_t size)
+static _Atomic uint32_t *table(enum table t, bool create)
 {
-    void *t = atomic_load_explicit(slot, memory_order_acquire);
-    if (t)
-        return t;
+    _Atomic uint32_t *p = atomic_load_explicit(&tables[t], memory_order_acquire);
+    if (p || !create)
+        return p;
+    size_t size = FDTAB_SIZE * sizeof(uint32_t);
     void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
-    void *expected = NULL;
-    if (atomic_compare_exchange_strong(slot, &expected, m))
-        return m;
-    munmap(m, size);
-    return expected;
-}
-
-static _Atomic uint8_t *kind_table(bool create)
-{
-    if (!create)
-        return atomic_load_explicit(&kinds, memory_order_acquire);
-    return get_or_map((_Atomic(void *) *)&kinds, FDTAB_SIZE * sizeof(uint8_t));
-}
-
-static _Atomic uint32_t *opts_table(bool create)
-{
-    if (!create)
-        return atomic_load_explicit(&program_opts, memory_order_acquire);
-    return get_or_map((_Atomic(void *) *)&program_opts, FDTAB_SIZE * sizeof(uint32_t));
+    _Atomic uint32_t *expected = NULL;
+    if (!atomic_compare_exchange_strong(&tables[t], &expected, (_Atomic uint32_t *)m)) {
+        munmap(m, size);
+        return expected;
+    }
+    __atomic_store_n(record_slot(t), (uint64_t)(uintptr_t)m, __ATOMIC_RELEASE);
+    return m;
 }
 
 static bool in_range(int fd)
@@ -47,71 +47,91 @@ static bool in_range(int fd)
     return fd >= 0 && fd < FDTAB_SIZE;
 }
 
+static uint32_t load(enum table t, int fd)
+{
+    _Atomic uint32_t *p = in_range(fd) ? table(t, false) : NULL;
+    return p ? atomic_load_explicit(&p[fd], memory_order_relaxed) : 0;
+}
+
+/* Stores v; a zero into a table not mapped yet is no change. */
+static void store(enum table t, int fd, uint32_t v)
+{
+    _Atomic uint32_t *p = in_range(fd) ? table(t, v != 0) : NULL;
+    if (p)
+        atomic_store_explicit(&p[fd], v, memory_order_relaxed);
+}
+
 uint8_t fdtab_get(int fd)
 {
-    _Atomic uint8_t *t = kind_table(false);
-    if (!t || !in_range(fd))
-        return FD_KIND_UNKNOWN;
-    return atomic_load_explicit(&t[fd], memory_order_relaxed);
+    return (uint8_t)load(KINDS, fd);
 }
 
 void fdtab_set(int fd, uint8_t v)
 {
     if (!in_range(fd))
         return;
-    _Atomic uint8_t *t = kind_table(true);
-    if (t)
-        atomic_store_explicit(&t[fd], v, memory_order_relaxed);
-    _Atomic uint32_t *o = opts_table(false);
-    if (o)
-        atomic_store_explicit(&o[fd], 0, memory_order_relaxed);
+    store(KINDS, fd, v);
+    store(PROGRAM, fd, 0);
+    store(SOCKFIX, fd, 0);
 }
 
 void fdtab_add(int fd, uint8_t bits)
 {
+    _Atomic uint32_t *p = in_range(fd) ? table(KINDS, true) : NULL;
+    if (p)
+        atomic_fetch_or_explicit(&p[fd], bits, memory_order_relaxed);
+}
+
+void fdtab_accepted(int lfd, int fd, uint8_t kind, uint32_t inherited)
+{
     if (!in_range(fd))
         return;
-    _Atomic uint8_t *t = kind_table(true);
-    if (t)
-        atomic_fetch_or_explicit(&t[fd], bits, memory_order_relaxed);
+    uint32_t listener = in_range(lfd) ? (uint32_t)(lfd + 1) << FDTAB_LISTENER_SHIFT : 0;
+    uint32_t whole = load(KINDS, lfd) & FD_WHOLE_LIFE;
+    store(KINDS, fd, (uint32_t)(kind | FD_ACCEPTED) | whole | listener);
+    store(PROGRAM, fd, load(PROGRAM, lfd) & inherited);
+    store(SOCKFIX, fd, load(SOCKFIX, lfd) & inherited);
+}
+
+int fdtab_listener(int fd)
+{
+    return (int)(load(KINDS, fd) >> FDTAB_LISTENER_SHIFT) - 1;
 }
 
 uint32_t fdtab_program_options(int fd)
 {
-    _Atomic uint32_t *o = opts_table(false);
-    if (!o || !in_range(fd))
-        return 0;
-    return atomic_load_explicit(&o[fd], memory_order_relaxed);
+    return load(PROGRAM, fd);
+}
+
+/* Sets bits in table `to` and clears them in `from`: an option has one
+ * last writer, the program or sockfix. */
+static void move_bits(enum table to, enum table from, int fd, uint32_t bits)
+{
+    _Atomic uint32_t *p = in_range(fd) && bits ? table(to, true) : NULL;
+    if (!p)
+        return;
+    atomic_fetch_or_explicit(&p[fd], bits, memory_order_relaxed);
+    _Atomic uint32_t *q = table(from, false);
+    if (q)
+        atomic_fetch_and_explicit(&q[fd], ~bits, memory_order_relaxed);
 }
 
 void fdtab_add_program_options(int fd, uint32_t bits)
 {
-    if (!in_range(fd) || !bits)
-        return;
-    _Atomic uint32_t *o = opts_table(true);
-    if (o)
-        atomic_fetch_or_explicit(&o[fd], bits, memory_order_relaxed);
+    move_bits(PROGRAM, SOCKFIX, fd, bits);
 }
 
-void fdtab_set_program_options(int fd, uint32_t bits)
+void fdtab_add_sockfix_options(int fd, uint32_t bits)
 {
-    if (!in_range(fd))
-        return;
-    _Atomic uint32_t *o = opts_table(bits != 0);
-    if (o)
-        atomic_store_explicit(&o[fd], bits, memory_order_relaxed);
+    move_bits(SOCKFIX, PROGRAM, fd, bits);
 }
 
 void fdtab_forget(int fd)
 {
     if (!in_range(fd))
         return;
-    _Atomic uint8_t *t = kind_table(false);
-    if (t)
-        atomic_store_explicit(&t[fd], FD_KIND_UNKNOWN, memory_order_relaxed);
-    _Atomic uint32_t *o = opts_table(false);
-    if (o)
-        atomic_store_explicit(&o[fd], 0, memory_order_relaxed);
+    for (int t = 0; t < TABLES; t++)
+        store((enum table)t, fd, 0);
 }
 
 void fdtab_forget_range(unsigned lo, unsigned hi)
@@ -128,12 +148,6 @@ void fdtab_copy(int from, int to)
 {
     if (!in_range(to))
         return;
-    uint8_t kind = fdtab_get(from);
-    uint32_t opts = fdtab_program_options(from);
-    if (kind == FD_KIND_UNKNOWN && opts == 0) { /* nothing known: the kernel will be asked */
-        fdtab_forget(to);
-        return;
-    }
-    fdtab_set(to, kind);
-    fdtab_set_program_options(to, opts);
+    for (int t = 0; t < TABLES; t++) /* nothing known: the kernel will be asked */
+        store((enum table)t, to, load((enum table)t, from));
 }

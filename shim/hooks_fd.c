@@ -9,11 +9,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "export.h"
 #include "fdtable.h"
 #include "real.h"
-
-#define EXPORT_AS(name, hook)                                                                      \
-    __asm__(".globl " #name "\n.type " #name ", @function\n.set " #name ", " #hook)
 
 int sf_hook_close(int fd)
 {
@@ -80,10 +78,10 @@ int sf_hook_close_range(unsigned lo, unsigned hi, int flags)
     return real_close_range(lo, hi, flags);
 }
 
-EXPORT_AS(close, sf_hook_close);
-EXPORT_AS(dup, sf_hook_dup);
-EXPORT_AS(dup2, sf_hook_dup2);
-EXPORT_AS(dup3, sf_hook_dup3);
-EXPORT_AS(fcntl, sf_hook_fcntl);
-EXPORT_AS(fcntl64, sf_hook_fcntl64);
-EXPORT_AS(close_range, sf_hook_close_range);
+SF_EXPORT_AS(close, sf_hook_close);
+SF_EXPORT_AS(dup, sf_hook_dup);
+SF_EXPORT_AS(dup2, sf_hook_dup2);
+SF_EXPORT_AS(dup3, sf_hook_dup3);
+SF_EXPORT_AS(fcntl, sf_hook_fcntl);
+SF_EXPORT_AS(fcntl64, sf_hook_fcntl64);
+SF_EXPORT_AS(close_range, sf_hook_close_range);

@@ -1,3 +1,4 @@
+#define SOCKFIX_SHIM
 #include "init.h"
 
 #include <errno.h>
@@ -8,12 +9,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "../config/policy_file.h"
 #include "log.h"
 #include "real.h"
+#include "record.h"
 
 #define MAX_ERRORS_LOGGED 20
 
@@ -51,14 +54,26 @@ static struct {
     char small[PREREAD_SMALL];
 } preread;
 
-static const char *basename_of(const char *path)
+/* The base name of path into a record name; " (deleted)" (an executable
+ * replaced on disk while it runs) is not part of the name. */
+static void name_into(char out[SF_RECORD_NAME_MAX], const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    const char *base = slash ? slash + 1 : path ? path : "";
+    size_t n = strnlen(base, SF_RECORD_NAME_MAX - 1);
+    static const char deleted[] = " (deleted)";
+    if (n >= sizeof deleted &&
+        memcmp(base + n - (sizeof deleted - 1), deleted, sizeof deleted - 1) == 0)
+        n -= sizeof deleted - 1;
+    memcpy(out, base, n);
+    out[n] = '\0';
 }
 
-/* The program name a rule's match.program globs are tried against: the
- * executable's and argv[0]'s base names. */
+/* The names a rule's match.program globs are tried against: the base names
+ * of the executable, of the file that was executed (AT_EXECFN: a script's
+ * own name, a symlink's name) and of argv[0] as the program was started
+ * (kept by prepare(), before main can rewrite its title). They are kept in
+ * the record, so that sockfix apply matches what the library matched. */
 static void select_program(struct sf_policy *p)
 {
     bool any = false;
@@ -71,8 +86,12 @@ static void select_program(struct sf_policy *p)
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
-    const char *names[2] = {basename_of(exe), program_invocation_short_name};
-    sf_policy_select_program(p, names, 2);
+    name_into(sf_record.names[SF_NAME_EXE], exe);
+    name_into(sf_record.names[SF_NAME_EXECFN], (const char *)getauxval(AT_EXECFN));
+    const char *names[SF_NAMES];
+    for (int i = 0; i < SF_NAMES; i++)
+        names[i] = sf_record.names[i];
+    sf_policy_select_program(p, names, SF_NAMES);
 }
 
 static void apply_environment(const struct sf_policy *p, bool *strict)
@@ -147,13 +166,15 @@ static bool read_proc(const char *path, char *buf, size_t len)
     return n > 0;
 }
 
-/* At start-up, not in the hooks: a few reads of /proc to name what the
- * kernel will refuse or cap (a congestion control it does not offer, a
- * buffer above its maximum) before every setsockopt runs into it. */
-static void warn_about_the_kernel(const struct sf_policy *p)
+/* At start-up, not in the hooks: the policy's own warnings, and a few reads
+ * of /proc to name what the kernel will refuse or cap (a congestion control
+ * it does not offer, a buffer above its maximum) before every setsockopt
+ * runs into it. */
+static void warn_about_the_policy(const struct sf_policy *p)
 {
     if (!log_enabled(SF_LOG_WARN))
         return;
+    sf_policy_emit_warnings(p, true, log_line_warn, NULL);
     char buf[256];
     if ((p->active_set & SF_OPT_BIT(SF_OPT_CONGESTION)) &&
         read_proc("/proc/sys/net/ipv4/tcp_available_congestion_control", buf, sizeof buf))
@@ -163,6 +184,14 @@ static void warn_about_the_kernel(const struct sf_policy *p)
         long wmem = read_proc("/proc/sys/net/core/wmem_max", buf, sizeof buf) ? atol(buf) : 0;
         sf_policy_check_buffers(p, rmem, wmem, log_line_warn, NULL);
     }
+}
+
+static void policy_path_into_record(const char *path)
+{
+    size_t n = path ? strnlen(path, SF_RECORD_PATH_MAX - 1) : 0;
+    if (n)
+        memcpy(sf_record.policy, path, n);
+    sf_record.policy[n] = '\0';
 }
 
 static struct sf_policy *parse_policy(void)
@@ -190,7 +219,9 @@ static bool sockfix_variables_present(void)
 static bool prepare(void)
 {
     bool env_present = sockfix_variables_present();
+    name_into(sf_record.names[SF_NAME_ARGV0], program_invocation_short_name);
     preread.path = sf_policy_locate(env_present ? secure_getenv("SOCKFIX_CONFIG") : NULL);
+    policy_path_into_record(preread.path);
     const char *strict = env_present ? secure_getenv("SOCKFIX_STRICT") : NULL;
     bool maybe_strict = strict && *strict;
     if (preread.path) {
@@ -226,6 +257,7 @@ static void initialise(void)
     preread.text = NULL;
     bool strict;
     apply_environment(p, &strict);
+    sf_record.state = !p || p->nerrors ? SF_RECORD_NO_POLICY : SF_RECORD_IN_FORCE;
     if (!p) {
         log_msg(SF_LOG_ERROR, "out of memory while loading the policy; no policy in effect");
         if (strict)
@@ -238,7 +270,7 @@ static void initialise(void)
             _exit(SF_STRICT_EXIT);
     }
     select_program(p);
-    warn_about_the_kernel(p);
+    warn_about_the_policy(p);
     if (log_enabled(SF_LOG_DEBUG)) {
         struct logbuf b;
         log_begin_at(&b, SF_LOG_DEBUG);
@@ -249,7 +281,7 @@ static void initialise(void)
         log_str(&b, " of ");
         log_uint(&b, p->nrules);
         log_str(&b, " rules apply to ");
-        log_str(&b, program_invocation_short_name);
+        log_str(&b, sf_record.names[SF_NAME_ARGV0]);
         log_end(&b);
     }
     /* The policy stays for the life of the process: hooks may read it from

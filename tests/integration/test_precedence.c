@@ -60,7 +60,7 @@ Test(precedence, the_policy_wins_also_over_later_calls_and_says_so)
     EXPECT(&r, "accepted.keepidle", 50); /* the program's 300 after accept was replaced */
     EXPECT(&r, "client.keepintvl", 5);
     EXPECT(&r, "client.keepidle", 50);
-    cr_expect(strstr(r.err, ": the program's TCP_KEEPIDLE=300 replaced by the policy's 50 (rule "
+    cr_expect(strstr(r.err, ": the program's keepidle 300s replaced by the policy's 50s (rule "
                             "keepalive, precedence = policy)\n"),
               "%s", r.err);
 }

@@ -439,7 +439,7 @@ Test(shim, info_logs_one_line_per_decision)
     strcat(want, log_line(&r, text));
     snprintf(text, sizeof text,
              "connect fd=%ld 127.0.0.1:%ld rules=cli: keepalive=yes keepidle=120s keepintvl=7s "
-             "keepcnt=3 user_timeout=60000ms",
+             "keepcnt=3 user_timeout=60s",
              cfd, port);
     strcat(want, log_line(&r, text));
     cr_assert_str_eq(r.err, want);
