@@ -70,11 +70,23 @@ static void find_role(const struct sockinfo *si, const struct nsview *ns,
         c->role = bound ? ROLE_BOUND : ROLE_UNBOUND;
 }
 
+static bool ephemeral_bind(const struct sockinfo *si, const struct nsview *ns,
+                           const struct librecord_fd *rec)
+{
+    if (rec && (rec->kind & FD_WHOLE_LIFE)) /* the library saw the bind */
+        return (rec->kind & FD_EPHEMERAL_BIND) != 0;
+    return ephemeral(ns, sockaddr_port(&si->local));
+}
+
 void classify(const struct sockinfo *si, const struct nsview *ns, const struct librecord_fd *rec,
               const struct ns_listener *rec_listener, struct classification *c)
 {
     memset(c, 0, sizeof *c);
     find_role(si, ns, rec, rec_listener, c);
+    if (c->role == ROLE_LISTENER || c->role == ROLE_BOUND)
+        c->ephemeral_bind = ephemeral_bind(si, ns, rec);
+    if (c->role == ROLE_BOUND && c->ephemeral_bind)
+        return; /* nothing was decided for it */
     struct sf_sock_facts f = {.domain = si->domain, .type = si->type};
     switch (c->role) {
     case ROLE_LISTENER:

@@ -18,7 +18,13 @@
  *    (a doubt, but for a local port inside the range and a
  *    remote port outside it: the usual client)
  * 6. bound to a port                                       -> bound; else unbound
- * UDP: connected -> client; bound to a port -> bound (a UDP server); else unbound. */
+ * UDP: connected -> client; bound to a port -> bound (a UDP server); else unbound.
+ *
+ * A socket bound to port 0 gets no bind-time option from the library (there
+ * is no restart to get past TIME_WAIT for): the library records such binds;
+ * for a socket it did not see bound, a port inside the ephemeral range stands
+ * for one. A bound socket (not listening, not connected) bound so is not
+ * decided at all, as the library decided nothing for it. */
 #ifndef SOCKFIX_CLI_CLASSIFY_H
 #define SOCKFIX_CLI_CLASSIFY_H
 
@@ -44,8 +50,9 @@ enum role_source { SOURCE_KERNEL, SOURCE_RECORD, SOURCE_LISTENER, SOURCE_PORTS }
 struct classification {
     enum sock_role role;
     enum role_source source;
-    bool doubt;         /* told by the ports, and they do not clearly say client (rule 5) */
-    bool have_listener; /* a server connection's listener address is known */
+    bool doubt;          /* told by the ports, and they do not clearly say client (rule 5) */
+    bool ephemeral_bind; /* bound to port 0 (or, not seen bound, to an ephemeral port) */
+    bool have_listener;  /* a server connection's listener address is known */
     struct sockaddr_storage listener;
     bool decided; /* ev holds the event (a role with an address) */
     struct sf_event ev;

@@ -95,9 +95,9 @@ static void phases_of(const struct tsock *s, unsigned *act, unsigned *compare)
 {
     *act = *compare = 0;
     switch (s->cls.role) {
-    case ROLE_LISTENER:
+    case ROLE_LISTENER: /* bound to port 0: no bind-time option was ever meant for it */
         *act = SF_PHASE_CONNECTION | SF_PHASE_LISTENER;
-        *compare = SF_PHASE_BIND | SF_PHASE_LISTEN_ARG;
+        *compare = (s->cls.ephemeral_bind ? 0 : SF_PHASE_BIND) | SF_PHASE_LISTEN_ARG;
         break;
     case ROLE_SERVER:
         *act = SF_PHASE_CONNECTION;
@@ -120,8 +120,6 @@ static bool holds(const struct apply_run *run, const struct tsock *s, int i, int
     const struct sf_option *o = &sf_options[i];
     if (i == SF_OPT_BACKLOG) /* the kernel caps a backlog at net.core.somaxconn */
         return s->si.value[i] == (v < s->ns->somaxconn ? v : s->ns->somaxconn);
-    if (i == SF_OPT_MAXSEG && s->si.peer_len) /* a connection reports its effective MSS: a clamp */
-        return s->si.value[i] <= v;
     return sockinfo_holds(&s->si, i, v, o->kind == SF_VAL_NAME ? sf_policy_name(run->p, v) : NULL);
 }
 
@@ -335,6 +333,11 @@ static void print_text(const struct walk *w, const struct apply_run *run)
         guessed |= res->s->cls.doubt;
         if (res->s->cls.role == ROLE_CONNECTING) {
             printf("connecting: the remote address is not known yet\n");
+            continue;
+        }
+        if (res->s->cls.role == ROLE_BOUND && res->s->cls.ephemeral_bind) {
+            printf("bound to an ephemeral port: nothing is decided for it (as the library "
+                   "decides nothing at a bind to port 0)\n");
             continue;
         }
         if (!res->decided) {

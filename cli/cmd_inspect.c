@@ -64,13 +64,6 @@ static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
  * every option, always). */
 #define TABLE_COLUMNS (SF_OPT_BACKLOG + 1)
 
-/* On a connection the kernel tunes these itself (buffer autotuning, the
- * effective MSS): a difference from a fresh socket says nothing there. */
-static bool kernel_tuned(int i)
-{
-    return i == SF_OPT_RCVBUF || i == SF_OPT_SNDBUF || i == SF_OPT_MAXSEG;
-}
-
 static void role_text(const struct tsock *s, char *buf, size_t len)
 {
     snprintf(buf, len, "%s%s", role_name(s->cls.role), s->cls.doubt ? "*" : "");
@@ -120,7 +113,7 @@ static void print_text(const struct walk *w, const struct collected *c)
         const struct sockinfo *fresh = nsview_fresh(s->ns, s->si.domain, s->si.type);
         const char *sep = " ";
         for (int i = TABLE_COLUMNS; i < SF_OPT_COUNT; i++) {
-            if (!sockinfo_differs(&s->si, fresh, i) || (s->si.peer_len && kernel_tuned(i)))
+            if (!sockinfo_differs(&s->si, fresh, i) || (s->si.peer_len && sf_options[i].autotuned))
                 continue;
             char v[32];
             print_value(v, sizeof v, &s->si, i);

@@ -16,6 +16,24 @@ int librecord_peek(pid_t pid, uint64_t addr, void *buf, size_t len)
     return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
 }
 
+int librecord_peek_string(pid_t pid, uint64_t addr, char *buf, size_t len)
+{
+    /* process_vm_readv stops at the first piece that faults, never inside
+     * one: small pieces read up to the end of the mapping. */
+    enum { PIECE = 8 };
+    struct iovec local[64], remote[64];
+    size_t pieces = (len - 1) / PIECE < 64 ? (len - 1) / PIECE : 64;
+    for (size_t i = 0; i < pieces; i++) {
+        local[i] = (struct iovec){buf + i * PIECE, PIECE};
+        remote[i] = (struct iovec){(void *)(uintptr_t)(addr + i * PIECE), PIECE};
+    }
+    ssize_t n = process_vm_readv(pid, local, pieces, remote, pieces, 0);
+    if (n <= 0)
+        return -1;
+    buf[(size_t)n < len ? (size_t)n : len - 1] = '\0';
+    return memchr(buf, '\0', (size_t)n + 1) ? 0 : -1;
+}
+
 /* Whether a mapped file can be the library: its name says sockfix, or it is
  * one of the objects the process preloads (a renamed copy). */
 static bool candidate(const char *path, const char *preload)

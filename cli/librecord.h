@@ -34,4 +34,8 @@ bool librecord_fd(const struct librecord *r, int fd, struct librecord_fd *out);
 /* Bytes at addr in pid; 0 or -1. */
 int librecord_peek(pid_t pid, uint64_t addr, void *buf, size_t len);
 
+/* A NUL-terminated string at addr in pid, into buf (cut to len - 1); 0 or -1.
+ * It may end close to the end of a mapping (AT_EXECFN ends the stack). */
+int librecord_peek_string(pid_t pid, uint64_t addr, char *buf, size_t len);
+
 #endif

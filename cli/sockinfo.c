@@ -57,8 +57,7 @@ static int read_option(int fd, const struct sf_option *o, int level, int name, i
     default:
         if (getint(fd, level, name, value) != 0)
             return -1;
-        if (o == &sf_options[SF_OPT_RCVBUF] || o == &sf_options[SF_OPT_SNDBUF])
-            *value /= 2;
+        *value = sf_option_from_kernel(o, *value);
         return 0;
     }
 }
@@ -120,5 +119,5 @@ bool sockinfo_holds(const struct sockinfo *si, int i, int v, const char *text)
 {
     if (sf_options[i].kind == SF_VAL_NAME)
         return strcmp(si->names[i], text) == 0;
-    return si->value[i] == v;
+    return sf_option_holds(&sf_options[i], si->value[i], v, si->peer_len > 0);
 }

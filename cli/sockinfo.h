@@ -35,8 +35,8 @@ bool sockinfo_read(int fd, struct sockinfo *si);
 /* Whether option i of si differs from the same option of a fresh socket. */
 bool sockinfo_differs(const struct sockinfo *si, const struct sockinfo *fresh, int i);
 
-/* Whether option i of si already holds v, the policy's value (a name
- * option's v is its text). */
+/* Whether option i of si already holds v, the policy's value, as setting it
+ * would leave it (the option table's readback); a name option compares text. */
 bool sockinfo_holds(const struct sockinfo *si, int i, int v, const char *text);
 
 /* "127.0.0.1:80" or "[::1]:80". */

@@ -189,14 +189,10 @@ static void execfn_of(pid_t pid, char out[SF_RECORD_NAME_MAX])
     for (size_t i = 0; i + 1 < n; i += 2) {
         if (aux[i] != AT_EXECFN)
             continue;
-        char file[4096];
-        for (size_t len = sizeof file; len >= 64; len /= 4) { /* the string may end a page early */
-            if (librecord_peek(pid, aux[i + 1], file, len) == 0) {
-                file[len - 1] = '\0';
-                name_into(out, file);
-                return;
-            }
-        }
+        char file[512];
+        if (librecord_peek_string(pid, aux[i + 1], file, sizeof file) == 0)
+            name_into(out, file);
+        return;
     }
 }
 

@@ -14,64 +14,85 @@
 /* "inherited" is what the running kernel does (tests/integration/test_options.c
  * checks every row): SO_PRIORITY is the one connection option a listener does
  * not pass on, so the shim sets it on each accepted socket too. */
+/* A row: key, socket option, value kind, range, phases, types and roles;
+ * the rest is designated where it differs from the usual (inherited,
+ * reported as set, both families, no capability needed). */
+#define OPT(k, lvl, name, kd, lo, hi, ph, ty, ro, ...)                                             \
+    {                                                                                              \
+        .key = k, .level = lvl, .optname = name, .optlabel = #name, .kind = kd, .min = lo,         \
+        .max = hi, .phase = ph, .types = ty, .roles = ro, .inherited = true, .level6 = 0,          \
+        .optname6 = 0, .optlabel6 = NULL, .families = 0, .readback = SF_READS_AS_SET,              \
+        .autotuned = false, .needs_cap_above = -1, __VA_ARGS__                                     \
+    }
+#define SIX(lvl, name) .level6 = lvl, .optname6 = name, .optlabel6 = #name
+
+/* "inherited" is what the running kernel does (tests/integration/test_options.c
+ * checks every row): SO_PRIORITY is the one connection option a listener does
+ * not pass on, so the shim sets it on each accepted socket too. A row's
+ * designated fields override OPT's defaults, on purpose. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+#endif
 const struct sf_option sf_options[SF_OPT_COUNT] = {
-    [SF_OPT_REUSEADDR] = {"reuseaddr", SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", SF_VAL_BOOL, 0, 1,
-                          SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true, 0, 0, NULL, 0},
-    [SF_OPT_REUSEPORT] = {"reuseport", SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT", SF_VAL_BOOL, 0, 1,
-                          SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true, 0, 0, NULL, 0},
-    [SF_OPT_KEEPALIVE] = {"keepalive", SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", SF_VAL_BOOL, 0, 1,
-                          SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_KEEPIDLE] = {"keepidle", IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", SF_VAL_SECONDS, 1,
-                         32767, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_KEEPINTVL] = {"keepintvl", IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", SF_VAL_SECONDS,
-                          1, 32767, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_KEEPCNT] = {"keepcnt", IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", SF_VAL_COUNT, 1, 127,
-                        SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_USER_TIMEOUT] = {"user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT",
-                             SF_VAL_MILLIS, 0, INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE,
-                             true, 0, 0, NULL, 0},
-    [SF_OPT_NODELAY] = {"nodelay", IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", SF_VAL_BOOL, 0, 1,
-                        SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_BACKLOG] = {"backlog", 0, 0, "listen backlog", SF_VAL_COUNT, 1, 65535,
-                        SF_PHASE_LISTEN_ARG, TCP_ONLY, SF_ROLE_SERVER, false, 0, 0, NULL, 0},
+    [SF_OPT_REUSEADDR] = OPT("reuseaddr", SOL_SOCKET, SO_REUSEADDR, SF_VAL_BOOL, 0, 1,
+                             SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER),
+    [SF_OPT_REUSEPORT] = OPT("reuseport", SOL_SOCKET, SO_REUSEPORT, SF_VAL_BOOL, 0, 1,
+                             SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER),
+    [SF_OPT_KEEPALIVE] = OPT("keepalive", SOL_SOCKET, SO_KEEPALIVE, SF_VAL_BOOL, 0, 1,
+                             SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_KEEPIDLE] = OPT("keepidle", IPPROTO_TCP, TCP_KEEPIDLE, SF_VAL_SECONDS, 1, 32767,
+                            SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_KEEPINTVL] = OPT("keepintvl", IPPROTO_TCP, TCP_KEEPINTVL, SF_VAL_SECONDS, 1, 32767,
+                             SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_KEEPCNT] = OPT("keepcnt", IPPROTO_TCP, TCP_KEEPCNT, SF_VAL_COUNT, 1, 127,
+                           SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_USER_TIMEOUT] = OPT("user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT, SF_VAL_MILLIS, 0,
+                                INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_NODELAY] = OPT("nodelay", IPPROTO_TCP, TCP_NODELAY, SF_VAL_BOOL, 0, 1,
+                           SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_BACKLOG] = OPT("backlog", 0, 0, SF_VAL_COUNT, 1, 65535, SF_PHASE_LISTEN_ARG, TCP_ONLY,
+                           SF_ROLE_SERVER, .optlabel = "listen backlog", .inherited = false),
     /* IPV6_V6ONLY fails with EINVAL once the socket is bound: before bind only. */
-    [SF_OPT_V6ONLY] = {"v6only", IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", SF_VAL_BOOL, 0, 1,
-                       SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true, 0, 0, NULL, SF_FAMILY_IPV6},
-    [SF_OPT_FREEBIND] = {"freebind", IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND", SF_VAL_BOOL, 0, 1,
-                         SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true, IPPROTO_IPV6, IPV6_FREEBIND,
-                         "IPV6_FREEBIND", 0},
-    [SF_OPT_TRANSPARENT] = {"transparent", IPPROTO_IP, IP_TRANSPARENT, "IP_TRANSPARENT",
-                            SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, true,
-                            IPPROTO_IPV6, IPV6_TRANSPARENT, "IPV6_TRANSPARENT", 0},
-    [SF_OPT_BIND_DEVICE] = {"bind_device", SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE",
-                            SF_VAL_NAME, 1, SF_NAME_MAX, SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE,
-                            ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_RCVBUF] = {"rcvbuf", SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", SF_VAL_SIZE, 1024, 536870912,
-                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_SNDBUF] = {"sndbuf", SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF", SF_VAL_SIZE, 1024, 536870912,
-                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_LINGER] = {"linger", SOL_SOCKET, SO_LINGER, "SO_LINGER", SF_VAL_LINGER, -1, 32767,
-                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_DEFER_ACCEPT] = {"defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT",
-                             SF_VAL_SECONDS, 0, 32767, SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER,
-                             false, 0, 0, NULL, 0},
-    [SF_OPT_FASTOPEN] = {"fastopen", IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN", SF_VAL_COUNT, 0,
-                         65535, SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER, false, 0, 0, NULL, 0},
-    [SF_OPT_MAXSEG] = {"maxseg", IPPROTO_TCP, TCP_MAXSEG, "TCP_MAXSEG", SF_VAL_COUNT, 88, 32767,
-                       SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_CONGESTION] = {"congestion", IPPROTO_TCP, TCP_CONGESTION, "TCP_CONGESTION", SF_VAL_NAME,
-                           1, SF_NAME_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, true, 0, 0,
-                           NULL, 0},
-    [SF_OPT_TOS] = {"tos", IPPROTO_IP, IP_TOS, "IP_TOS", SF_VAL_COUNT, 0, 255, SF_PHASE_CONNECTION,
-                    ANY_TYPE, ANY_ROLE, true, IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS", 0},
-    [SF_OPT_MARK] = {"mark", SOL_SOCKET, SO_MARK, "SO_MARK", SF_VAL_U32, 0, UINT32_MAX,
-                     SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE, ANY_ROLE, true, 0, 0, NULL, 0},
-    [SF_OPT_PRIORITY] = {"priority", SOL_SOCKET, SO_PRIORITY, "SO_PRIORITY", SF_VAL_COUNT, 0,
-                         INT_MAX, SF_PHASE_CONNECTION, ANY_TYPE, ANY_ROLE, false, 0, 0, NULL, 0},
-    [SF_OPT_NOTSENT_LOWAT] = {"notsent_lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT",
-                              SF_VAL_SIZE, 1, INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE,
-                              true, 0, 0, NULL, 0},
+    [SF_OPT_V6ONLY] = OPT("v6only", IPPROTO_IPV6, IPV6_V6ONLY, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND,
+                          ANY_TYPE, SF_ROLE_SERVER, .families = SF_FAMILY_IPV6),
+    [SF_OPT_FREEBIND] = OPT("freebind", IPPROTO_IP, IP_FREEBIND, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND,
+                            ANY_TYPE, SF_ROLE_SERVER, SIX(IPPROTO_IPV6, IPV6_FREEBIND)),
+    [SF_OPT_TRANSPARENT] =
+        OPT("transparent", IPPROTO_IP, IP_TRANSPARENT, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE,
+            SF_ROLE_SERVER, SIX(IPPROTO_IPV6, IPV6_TRANSPARENT), .needs_cap_above = 0),
+    [SF_OPT_BIND_DEVICE] = OPT("bind_device", SOL_SOCKET, SO_BINDTODEVICE, SF_VAL_NAME, 1,
+                               SF_NAME_MAX, SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE, ANY_ROLE),
+    [SF_OPT_RCVBUF] =
+        OPT("rcvbuf", SOL_SOCKET, SO_RCVBUF, SF_VAL_SIZE, 1024, 536870912, SF_PHASE_CONNECTION,
+            TCP_ONLY, ANY_ROLE, .readback = SF_READS_DOUBLED, .autotuned = true),
+    [SF_OPT_SNDBUF] =
+        OPT("sndbuf", SOL_SOCKET, SO_SNDBUF, SF_VAL_SIZE, 1024, 536870912, SF_PHASE_CONNECTION,
+            TCP_ONLY, ANY_ROLE, .readback = SF_READS_DOUBLED, .autotuned = true),
+    [SF_OPT_LINGER] = OPT("linger", SOL_SOCKET, SO_LINGER, SF_VAL_LINGER, -1, 32767,
+                          SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_DEFER_ACCEPT] = OPT("defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT, SF_VAL_SECONDS, 0,
+                                32767, SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER,
+                                .inherited = false, .readback = SF_READS_RETRANS_ROUNDED),
+    [SF_OPT_FASTOPEN] = OPT("fastopen", IPPROTO_TCP, TCP_FASTOPEN, SF_VAL_COUNT, 0, 65535,
+                            SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER, .inherited = false),
+    [SF_OPT_MAXSEG] =
+        OPT("maxseg", IPPROTO_TCP, TCP_MAXSEG, SF_VAL_COUNT, 88, 32767, SF_PHASE_CONNECTION,
+            TCP_ONLY, ANY_ROLE, .readback = SF_READS_CLAMP_ON_CONNECTIONS, .autotuned = true),
+    [SF_OPT_CONGESTION] = OPT("congestion", IPPROTO_TCP, TCP_CONGESTION, SF_VAL_NAME, 1,
+                              SF_NAME_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+    [SF_OPT_TOS] = OPT("tos", IPPROTO_IP, IP_TOS, SF_VAL_COUNT, 0, 255, SF_PHASE_CONNECTION,
+                       ANY_TYPE, ANY_ROLE, SIX(IPPROTO_IPV6, IPV6_TCLASS)),
+    [SF_OPT_MARK] = OPT("mark", SOL_SOCKET, SO_MARK, SF_VAL_U32, 0, UINT32_MAX,
+                        SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE, ANY_ROLE, .needs_cap_above = 0),
+    [SF_OPT_PRIORITY] =
+        OPT("priority", SOL_SOCKET, SO_PRIORITY, SF_VAL_COUNT, 0, INT_MAX, SF_PHASE_CONNECTION,
+            ANY_TYPE, ANY_ROLE, .inherited = false, .needs_cap_above = 6),
+    [SF_OPT_NOTSENT_LOWAT] = OPT("notsent_lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT, SF_VAL_SIZE, 1,
+                                 INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
 };
+#pragma GCC diagnostic pop
 
 const enum sf_opt_id sf_apply_order[SF_OPT_COUNT] = {
     SF_OPT_REUSEADDR,   SF_OPT_REUSEPORT,    SF_OPT_V6ONLY,        SF_OPT_FREEBIND,
@@ -151,4 +172,35 @@ uint32_t sf_options_not_inherited(void)
     uint32_t in, out;
     option_masks(&in, &out);
     return out;
+}
+
+int32_t sf_option_from_kernel(const struct sf_option *opt, int32_t raw)
+{
+    return opt->readback == SF_READS_DOUBLED ? raw / 2 : raw;
+}
+
+/* TCP_DEFER_ACCEPT is kept as a count of SYN-ACK retransmissions (initial
+ * timeout 1 s, doubling, at most 120 s) and reported back as their total. */
+static int32_t retrans_rounded(int32_t seconds)
+{
+    if (seconds <= 0)
+        return 0;
+    int32_t timeout = 1, period = 1;
+    for (int retrans = 1; seconds > period && retrans < 255; retrans++) {
+        timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+        period += timeout;
+    }
+    return period;
+}
+
+bool sf_option_holds(const struct sf_option *opt, int32_t current, int32_t v, bool connected)
+{
+    switch (opt->readback) {
+    case SF_READS_RETRANS_ROUNDED:
+        return current == retrans_rounded(v);
+    case SF_READS_CLAMP_ON_CONNECTIONS:
+        return connected ? current <= v : current == v;
+    default:
+        return current == v;
+    }
 }

@@ -69,6 +69,15 @@ enum { SF_TYPE_TCP = 1, SF_TYPE_UDP = 2 };
 enum { SF_ROLE_SERVER = 1, SF_ROLE_CLIENT = 2 };
 enum { SF_FAMILY_IPV4 = 1, SF_FAMILY_IPV6 = 2 };
 
+/* How getsockopt reports a value that was set. */
+enum sf_readback {
+    SF_READS_AS_SET,
+    SF_READS_DOUBLED,         /* the kernel keeps (and reports) twice the size (buffers) */
+    SF_READS_RETRANS_ROUNDED, /* rounded up to the SYN-ACK retransmission steps (5s reads 7s) */
+    SF_READS_CLAMP_ON_CONNECTIONS, /* a connection reports what is in effect, at most the value
+                                      set (TCP_MAXSEG: the MSS) */
+};
+
 struct sf_option {
     const char *key;      /* policy key, e.g. "keepidle" */
     int level;            /* setsockopt level; 0 for backlog */
@@ -84,6 +93,10 @@ struct sf_option {
     int level6, optname6; /* on IPv6 sockets, when not the same (IP_TOS -> IPV6_TCLASS) */
     const char *optlabel6;
     unsigned families; /* SF_FAMILY_* it exists for; 0 = both */
+    enum sf_readback readback;
+    bool autotuned;          /* the kernel tunes it on connections: there a difference from a fresh
+                                socket says nothing of who set it */
+    int64_t needs_cap_above; /* CAP_NET_ADMIN is needed for values above this; -1: never */
 };
 
 extern const struct sf_option sf_options[SF_OPT_COUNT];
@@ -99,6 +112,15 @@ const struct sf_option *sf_option_by_key(const char *key);
 /* The level and name of opt on a socket of family SF_FAMILY_IPV4/IPV6. */
 void sf_option_sockopt(const struct sf_option *opt, unsigned family, int *level, int *name,
                        const char **label);
+
+/* The value, in the table's units, that getsockopt's raw value stands for
+ * (halved for doubled buffers). */
+int32_t sf_option_from_kernel(const struct sf_option *opt, int32_t raw);
+
+/* Whether a socket whose getsockopt reads `current` (in the table's units)
+ * holds the value v as setting v would leave it; connected: the socket is a
+ * connection. Name options compare their text: not here. */
+bool sf_option_holds(const struct sf_option *opt, int32_t current, int32_t v, bool connected);
 
 /* Bit set of the options that apply to a socket of one type and role. */
 uint32_t sf_options_applicable(unsigned type, unsigned role);

@@ -54,8 +54,8 @@ static void warn_failure(const struct sf_policy *p, const struct apply_event *ev
     log_str(&b, " (");
     log_int(&b, err);
     log_str(&b, ")");
-    if (err == EPERM && (o == &sf_options[SF_OPT_TRANSPARENT] || o == &sf_options[SF_OPT_MARK] ||
-                         o == &sf_options[SF_OPT_PRIORITY]))
+    int64_t value = o->kind == SF_VAL_U32 ? (int64_t)(uint32_t)v : v;
+    if (err == EPERM && o->needs_cap_above >= 0 && value > o->needs_cap_above)
         log_str(&b, ", it needs CAP_NET_ADMIN");
     log_str(&b, "; the socket keeps its own value");
     if (held_back) {

@@ -15,8 +15,9 @@
 
 #define FDTAB_SIZE 65536
 
-/* The low byte of an entry of the kinds table; the bits above hold an
- * accepted socket's listener descriptor + 1 (0: not known). */
+/* An entry of the kinds table: the kind byte (fdtab_get), more flags
+ * (fdtab_flags), and from bit 15 an accepted socket's listener descriptor + 1
+ * (0: not known). */
 enum {
     FD_KIND_UNKNOWN = 0, /* not seen by a hook: ask the kernel */
     FD_KIND_TCP = 1,
@@ -33,13 +34,19 @@ enum {
      * option the program set on it went through the setsockopt hook. */
     FD_WHOLE_LIFE = 1 << 7,
 };
-#define FDTAB_LISTENER_SHIFT 8
+enum {
+    FD_EPHEMERAL_BIND = 1 << 8, /* bound to port 0: no bind-time option was decided */
+};
+#define FDTAB_LISTENER_SHIFT 15
+_Static_assert(FDTAB_SIZE < (1u << (32 - FDTAB_LISTENER_SHIFT)), "a listener descriptor + 1 fits");
 
 uint8_t fdtab_get(int fd);
+/* The whole entry: kind byte and flags (FD_EPHEMERAL_BIND). */
+uint32_t fdtab_flags(int fd);
 /* Sets the kind byte and forgets what was set on an earlier descriptor of
  * that number. */
 void fdtab_set(int fd, uint8_t v);
-void fdtab_add(int fd, uint8_t bits);
+void fdtab_add(int fd, uint32_t bits);
 
 /* fd was accepted from listener lfd: kind (FD_ACCEPTED is added, and
  * FD_WHOLE_LIFE when the listener has it), the listener, and of what the

@@ -65,8 +65,12 @@ static void on_bind(int fd, const struct sockaddr *addr, socklen_t len)
     f.local = addr;
     f.local_len = len;
     struct sf_event ev;
-    if (!sf_event_from_facts(&f, &ev) || ev.port == 0) /* no TIME_WAIT past to get over */
+    if (!sf_event_from_facts(&f, &ev))
         return;
+    if (ev.port == 0) { /* no TIME_WAIT past to get over; sockfix apply reads this */
+        fdtab_add(fd, FD_EPHEMERAL_BIND);
+        return;
+    }
     struct apply_event act = {"bind", fd, facts_socket_family(kind), addr, len};
     struct sf_decision d;
     /* A UDP server never listens: its connection options (tos, priority) go on at bind. */

@@ -12,8 +12,11 @@
  *   sockprobe inherit FD               accept on an inherited listener FD
  *   sockprobe nonblock 4|6             non-blocking connect and accept4 flags
  *   sockprobe errno 4|6                errno after hooked calls
- *   sockprobe hold 4|6                 listener, client, accepted and UDP sockets with
+ *   sockprobe hold 4|6|any6 [--port N] [--drain] [--unshare-net] [--dup] [--prefork N]
+ *                  [--title T] [--udp-client] [--idle-listener PORT]
+ *                                      listener, client, accepted and UDP sockets with
  *                                      known options; prints "ready", waits for stdin EOF
+ *                                      (any6: a dual-stack [::] listener, an IPv4 client)
  *   sockprobe race N                   N threads make their first connect at once, to a
  *                                      listener made behind the shim's back (raw syscalls)
  *   sockprobe self [ARG...]            prints its pid, argv and environment; exits
@@ -44,6 +47,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -484,15 +488,129 @@ static void setint(int fd, int level, int name, int v)
         die("setsockopt");
 }
 
-static int cmd_hold(const char *fam)
+struct hold_opts {
+    unsigned port;     /* --port N: the listener's port (0: a free one) */
+    bool drain;        /* --drain: close the listener once the connection is accepted */
+    bool unshare_net;  /* --unshare-net: move to a new network namespace afterwards */
+    bool dup;          /* --dup: the listener also under descriptor 20 */
+    int prefork;       /* --prefork N: N children each accept and hold one connection */
+    const char *title; /* --title T: rewrite argv[0] first, as setproctitle does */
+    bool udp_client;   /* --udp-client: a UDP socket connected to the UDP one */
+    unsigned idle;     /* --idle-listener PORT: a second listener nobody connects to */
+};
+
+static int parse_hold(int argc, char **argv, struct hold_opts *o)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int l = listener(fam, free_port(fam), &ss, &len);
+    *o = (struct hold_opts){0};
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+            o->port = (unsigned)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--drain") == 0)
+            o->drain = true;
+        else if (strcmp(argv[i], "--unshare-net") == 0)
+            o->unshare_net = true;
+        else if (strcmp(argv[i], "--dup") == 0)
+            o->dup = true;
+        else if (strcmp(argv[i], "--prefork") == 0 && i + 1 < argc)
+            o->prefork = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--title") == 0 && i + 1 < argc)
+            o->title = argv[++i];
+        else if (strcmp(argv[i], "--udp-client") == 0)
+            o->udp_client = true;
+        else if (strcmp(argv[i], "--idle-listener") == 0 && i + 1 < argc)
+            o->idle = (unsigned)atoi(argv[++i]);
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* Overwrites the argument area with title, as perl's $0, ruby's
+ * setproctitle, postgres and nginx do: /proc/PID/cmdline shows it after. */
+static void set_title(char **argv, int argc, const char *title)
+{
+    char *start = argv[0], *end = argv[argc - 1] + strlen(argv[argc - 1]);
+    size_t room = (size_t)(end - start);
+    memset(start, 0, room);
+    memcpy(start, title, strlen(title) < room ? strlen(title) : room);
+    prctl(PR_SET_NAME, title, 0, 0, 0);
+}
+
+/* The listener of "hold": dual-stack on [::] for "any6" (its client then
+ * connects over IPv4), else on the loopback address of the family. */
+static int hold_listener(const char *fam, unsigned port)
+{
+    if (strcmp(fam, "any6") != 0) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        return listener(fam, port ? port : free_port(fam), &ss, &len);
+    }
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6,
+                               .sin6_addr = IN6ADDR_ANY_INIT,
+                               .sin6_port = htons((uint16_t)(port ? port : free_port("6")))};
+    int l = socket(AF_INET6, SOCK_STREAM, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof any) != 0 || listen(l, BACKLOG) != 0)
+        return -1;
+    return l;
+}
+
+/* --prefork: each child accepts one connection (its descriptor 100 + i) and
+ * holds it until the parent ends (the hold pipe closes); the parent goes on
+ * once every child has accepted. */
+static void prefork(int n, int l, const char *fam, unsigned port, int hold[2])
+{
+    int accepted[2];
+    if (pipe(accepted) != 0)
+        die("pipe");
+    for (int i = 0; i < n; i++) {
+        pid_t child = fork();
+        if (child < 0)
+            die("fork");
+        if (child == 0) {
+            close(hold[1]);
+            close(accepted[0]);
+            int a = accept(l, NULL, NULL);
+            if (a < 0 || dup2(a, 100 + i) != 100 + i)
+                _exit(3);
+            close(a);
+            char byte = 'a';
+            if (write(accepted[1], &byte, 1) != 1)
+                _exit(3);
+            while (read(hold[0], &byte, 1) > 0)
+                ;
+            _exit(0);
+        }
+        int c = connect_to(fam, port); /* kept open by the parent */
+        printf("child%d.pid=%d\nchild%d.accepted.fd=%d\nchild%d.client.fd=%d\n", i, (int)child, i,
+               100 + i, i, c);
+    }
+    close(accepted[1]);
+    for (int i = 0; i < n; i++) {
+        char byte;
+        if (read(accepted[0], &byte, 1) != 1)
+            die("a child did not accept");
+    }
+    close(accepted[0]);
+}
+
+static int cmd_hold(int argc, char **argv, const char *fam, char **all, int nall)
+{
+    struct hold_opts o;
+    if (parse_hold(argc, argv, &o) != 0)
+        return 64;
+    char fam_copy[8], title[64]; /* the rewrite below overwrites every argument string */
+    snprintf(fam_copy, sizeof fam_copy, "%s", fam);
+    fam = fam_copy;
+    if (o.title) {
+        snprintf(title, sizeof title, "%s", o.title);
+        set_title(all, nall, title);
+    }
+    const char *cfam = strcmp(fam, "any6") == 0 ? "4" : fam;
+    int l = hold_listener(fam, o.port);
     if (l < 0)
-        die("bind");
+        die("listen");
     unsigned port = port_of(l);
-    int c = connect_to(fam, port);
+    int c = connect_to(cfam, port);
     int a = accept(l, NULL, NULL);
     if (a < 0)
         die("accept");
@@ -502,14 +620,47 @@ static int cmd_hold(const char *fam)
     setint(c, IPPROTO_TCP, TCP_KEEPCNT, 4);
     setint(c, IPPROTO_TCP, TCP_USER_TIMEOUT, 6000);
     setint(a, IPPROTO_TCP, TCP_NODELAY, 1);
-    int u = socket(ss.ss_family, SOCK_DGRAM, 0);
+    struct sockaddr_storage ss;
+    socklen_t len = loopback(cfam, 0, &ss);
+    int probe = socket(family_of(cfam), SOCK_DGRAM, 0); /* a free UDP port, bound explicitly */
+    if (probe < 0 || bind(probe, (struct sockaddr *)&ss, len) != 0)
+        die("udp probe");
+    len = loopback(cfam, port_of(probe), &ss);
+    close(probe);
+    int u = socket(family_of(cfam), SOCK_DGRAM, 0);
     setint(u, SOL_SOCKET, SO_REUSEADDR, 1);
-    len = loopback(fam, 0, &ss);
     if (bind(u, (struct sockaddr *)&ss, len) != 0)
         die("udp bind");
     printf("port=%u\nudp.port=%u\nlistener.fd=%d\nclient.fd=%d\naccepted.fd=%d\nudp.fd=%d\n", port,
            port_of(u), l, c, a, u);
+    if (o.udp_client) {
+        int uc = socket(family_of(cfam), SOCK_DGRAM, 0);
+        if (uc < 0 || connect(uc, (struct sockaddr *)&ss, len) != 0)
+            die("udp connect");
+        printf("udp_client.fd=%d\n", uc);
+    }
+    if (o.idle) {
+        int idle = hold_listener(strcmp(fam, "any6") == 0 ? "6" : fam, o.idle);
+        if (idle < 0)
+            die("idle listener");
+        printf("idle.fd=%d\nidle.port=%u\n", idle, port_of(idle));
+    }
+    int hold[2] = {-1, -1};
+    if (o.prefork) {
+        if (pipe(hold) != 0)
+            die("pipe");
+        prefork(o.prefork, l, cfam, port, hold);
+        close(hold[0]);
+    }
+    if (o.dup && dup2(l, 20) != 20)
+        die("dup2");
     print_opts("listener", l);
+    if (o.drain) { /* a server closing its listener while its connections drain */
+        close(l);
+        l = -1;
+    }
+    if (o.unshare_net && unshare(CLONE_NEWNET) != 0) /* as vsftpd's sandboxed child does */
+        die("unshare");
     printf("ready\n");
     /* Requests on stdin, one per line, each answered and ended by "done":
      * "report" prints the options of the sockets above as the process sees
@@ -518,11 +669,13 @@ static int cmd_hold(const char *fam)
     FILE *in = fdopen(0, "r");
     while (in && fgets(line, sizeof line, in)) {
         if (strncmp(line, "report", 6) == 0) {
-            print_opts("now.listener", l);
+            if (l >= 0)
+                print_opts("now.listener", l);
             print_opts("now.accepted", a);
             print_opts("now.client", c);
-        } else if (strncmp(line, "new", 3) == 0) {
-            int c2 = connect_to(fam, port);
+            print_opts("now.udp", u);
+        } else if (strncmp(line, "new", 3) == 0 && l >= 0) {
+            int c2 = connect_to(cfam, port);
             int a2 = accept(l, NULL, NULL);
             if (a2 < 0)
                 die("accept");
@@ -532,6 +685,11 @@ static int cmd_hold(const char *fam)
             close(c2);
         }
         printf("done\n");
+    }
+    if (o.prefork) {
+        close(hold[1]);
+        for (int i = 0; i < o.prefork; i++)
+            wait(NULL);
     }
     return 0;
 }
@@ -795,7 +953,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "race") == 0)
         return cmd_race(atoi(arg));
     if (strcmp(cmd, "hold") == 0)
-        return cmd_hold(arg);
+        return cmd_hold(argc > 3 ? argc - 3 : 0, argv + 3, arg, argv, argc);
     if (strcmp(cmd, "activate") == 0 && argc > 2)
         return cmd_activate(argv + 2);
     if (strcmp(cmd, "activated") == 0)

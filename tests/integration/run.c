@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,17 +120,43 @@ void run_probe(const struct run_opts *o, const char *const *args, struct run_res
         unlink(policy_path);
 }
 
-static void start_held_at(const char *path, bool preload, const char *policy_path,
-                          const char *family, struct held *h);
+static void held_env(bool preload, const char *policy_path, char *env_preload, char *env_config,
+                     const char *env[4])
+{
+    int n = 0;
+    env[n++] = "PATH=/usr/bin:/bin";
+    if (preload) {
+        snprintf(env_preload, 512, "LD_PRELOAD=%s", SHIM_PRELOAD);
+        env[n++] = env_preload;
+    }
+    if (policy_path) {
+        snprintf(env_config, 512, "SOCKFIX_CONFIG=%s", policy_path);
+        env[n++] = env_config;
+    }
+    env[n] = NULL;
+}
+
+void start_held_with(bool preload, const char *policy_path, const char *const *args, struct held *h)
+{
+    char env_preload[512], env_config[512];
+    const char *env[4], *argv[16] = {SOCKPROBE, "hold"};
+    held_env(preload, policy_path, env_preload, env_config, env);
+    int n = 2;
+    for (; args[n - 2] && n < 15; n++)
+        argv[n] = args[n - 2];
+    argv[n] = NULL;
+    start_held_argv(SOCKPROBE, argv, env, h);
+}
 
 void start_held(bool preload, const char *policy_path, const char *family, struct held *h)
 {
-    start_held_at(SOCKPROBE, preload, policy_path, family, h);
+    start_held_with(preload, policy_path, (const char *const[]){family, NULL}, h);
 }
 
 void start_held_program(const char *path, const char *family, struct held *h)
 {
-    start_held_at(path, false, NULL, family, h);
+    const char *argv[] = {path, "hold", family, NULL};
+    start_held_argv(path, argv, (const char *const[]){"PATH=/usr/bin:/bin", NULL}, h);
 }
 
 /* Reads from fd until buf holds `end`; asserts it comes. */
@@ -156,35 +183,23 @@ void held_ask(struct held *h, const char *request, struct run_result *r)
     r->pid = h->pid;
 }
 
-static void start_held_at(const char *path, bool preload, const char *policy_path,
-                          const char *family, struct held *h)
+void start_held_argv(const char *path, const char *const *argv, const char *const *envp,
+                     struct held *h)
 {
-    char env_preload[512], env_config[512];
-    char *env[4] = {"PATH=/usr/bin:/bin", NULL, NULL, NULL};
-    int n = 1;
-    if (preload) {
-        snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s", SHIM_PRELOAD);
-        env[n++] = env_preload;
-    }
-    if (policy_path) {
-        snprintf(env_config, sizeof env_config, "SOCKFIX_CONFIG=%s", policy_path);
-        env[n++] = env_config;
-    }
-    char *argv[] = {(char *)path, "hold", (char *)family, NULL};
     int in[2], out[2];
     cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    int rc = posix_spawn(&h->pid, path, &fa, NULL, argv, env);
+    int rc = posix_spawn(&h->pid, path, &fa, NULL, (char *const *)argv, (char *const *)envp);
     posix_spawn_file_actions_destroy(&fa);
-    cr_assert(rc == 0);
+    cr_assert(rc == 0, "posix_spawn %s: %s", path, strerror(rc));
     close(in[0]);
     close(out[1]);
     h->stdin_fd = in[1];
     /* Read until the helper says it is ready: its sockets then exist. */
-    read_until(out[0], h->result.out, sizeof h->result.out, "\nready\n");
+    read_until(out[0], h->result.out, sizeof h->result.out, "ready\n");
     h->stdout_fd = out[0];
     h->result.err[0] = '\0';
     h->result.pid = h->pid;
@@ -224,6 +239,46 @@ long result_num(const struct run_result *r, const char *key)
     const char *v = result_get(r, key);
     cr_assert(v, "%s missing from the helper's output:\n%s\nstderr:\n%s", key, r->out, r->err);
     return strtol(v, NULL, 10);
+}
+
+unsigned free_low_port(int family)
+{
+    struct sockaddr_storage ss = {.ss_family = (sa_family_t)family};
+    socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    static unsigned calls; /* each call starts further on: two calls give two ports */
+    unsigned start = 20000 + ((unsigned)getpid() * 7 + calls++ * 101) % 12000;
+    for (unsigned i = 0; i < 12768; i++) {
+        unsigned port = 20000 + (start - 20000 + i) % 12768;
+        if (family == AF_INET) {
+            ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+        } else {
+            ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+        }
+        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        cr_assert(fd >= 0);
+        int ok = bind(fd, (struct sockaddr *)&ss, len) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    cr_assert_fail("no free port below 32768");
+    return 0;
+}
+
+int remote_getsockopt(pid_t pid, int fd, int level, int name)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    cr_assert(pidfd >= 0, "pidfd_open %d: %s", (int)pid, strerror(errno));
+    int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    cr_assert(dup >= 0, "pidfd_getfd %d/%d: %s", (int)pid, fd, strerror(errno));
+    int v = -1;
+    socklen_t vlen = sizeof v;
+    cr_assert(getsockopt(dup, level, name, &v, &vlen) == 0, "getsockopt: %s", strerror(errno));
+    close(dup);
+    close(pidfd);
+    return v;
 }
 
 unsigned free_tcp_port(int family)

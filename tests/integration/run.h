@@ -44,6 +44,13 @@ struct held {
 void start_held(bool preload, const char *policy_path, const char *family, struct held *h);
 /* Starts `sockprobe hold` from path (a copy, a static build) without preload. */
 void start_held_program(const char *path, const char *family, struct held *h);
+/* Any program that prints "ready" when its sockets exist and ends at stdin's
+ * EOF, with argv (argv[0] included) and envp; stderr is inherited. */
+void start_held_argv(const char *path, const char *const *argv, const char *const *envp,
+                     struct held *h);
+/* `sockprobe hold` under the shim or not, with more arguments (NULL-terminated). */
+void start_held_with(bool preload, const char *policy_path, const char *const *args,
+                     struct held *h);
 /* Sends a request line ("report", "new") and collects the answer up to "done". */
 void held_ask(struct held *h, const char *request, struct run_result *r);
 void stop_held(struct held *h);
@@ -58,6 +65,13 @@ char *write_policy(const char *text, char path[static 64]);
 
 /* A free loopback TCP port (bound once to port 0 and closed unconnected). */
 unsigned free_tcp_port(int family);
+/* A free loopback TCP port below the ephemeral range (20000..32767), as a
+ * service's configured port would be. */
+unsigned free_low_port(int family);
+
+/* getsockopt of descriptor fd of process pid, from outside (pidfd_getfd);
+ * the test fails when it cannot be read. */
+int remote_getsockopt(pid_t pid, int fd, int level, int name);
 
 /* "sockfix[PID]: " + text + "\n" for r's process. */
 const char *log_line(const struct run_result *r, const char *text);

@@ -3,6 +3,7 @@
  * static (which LD_PRELOAD can never reach). The helper reports its own
  * getsockopt on request ("report"), and accepts a new connection ("new"). */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,21 @@ static void apply(const char *policy, struct held *h, const char *extra, struct 
                 r);
 }
 
+/* The held helper from path, its listener on a configured (non-ephemeral)
+ * port as a service's would be. */
+static void start_service(const char *path, struct held *h)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%u", free_low_port(AF_INET));
+    start_held_argv(path, ARGS(path, "hold", "4", "--port", port), PLAIN_ENV, h);
+}
+
 static void expect_applied(const char *program)
 {
     char policy[64];
     write_policy(POLICY, policy);
     struct held h;
-    start_held_program(program, "4", &h);
+    start_service(program, &h);
     struct run_result r, now;
     apply(policy, &h, NULL, &r);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -67,6 +77,9 @@ static void expect_applied(const char *program)
               "%s", r.out);
     cr_expect(strstr(r.out, "keepidle 123s kept (set by the program, as it differs from a fresh "
                             "socket; policy 52s), nodelay no -> yes (rules clients)\n"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "\n4 sockets: 9 options changed, 1 kept as the program set them, 2 not "
+                            "applicable, 0 failed\n"),
               "%s", r.out);
     stop_held(&h);
     unlink(policy);
@@ -132,7 +145,7 @@ Test(apply, json_for_scripts)
     char policy[64], cmd[512];
     write_policy(POLICY, policy);
     struct held h;
-    start_held_program(SOCKPROBE, "4", &h);
+    start_service(SOCKPROBE, &h);
     snprintf(cmd, sizeof cmd,
              "%s apply %d -c %s --json | python3 -c 'import json, sys\n"
              "d = json.load(sys.stdin)\n"
