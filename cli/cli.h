@@ -66,8 +66,10 @@ int parse_pid(const char *cmd, const char *arg, pid_t *pid);
 /* s as a JSON string literal on stdout. */
 void print_json_string(const char *s);
 
-/* Absolute path of libsockfix.so next to this program (build tree) or in its
- * install location; NULL when none is found. */
-const char *find_library(void);
+/* Absolute path of libsockfix.so: $SOCKFIX_LIBRARY, else next to this program
+ * (build tree) or in its install location. SOCKFIX_LIBRARY must name an ELF
+ * shared object that can be preloaded into a program of this ELF class and
+ * machine (0, 0: this command's own). NULL after printing why for cmd. */
+const char *find_library(const char *cmd, unsigned char elf_class, unsigned short machine);
 
 #endif

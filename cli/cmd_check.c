@@ -1,10 +1,16 @@
-/* sockfix check FILE...: validate policy files, report every error. */
+/* sockfix check FILE...: validate policy files ("-": standard input), report
+ * every error, and warn about what is valid but probably not meant. */
 #include "../config/policy_file.h"
 #include "cli.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STDIN_SOURCE "(standard input)"
 
 static void print_warning(const char *line, void *arg)
 {
@@ -22,16 +28,41 @@ static bool read_proc(const char *path, char *buf, int len)
 }
 
 /* Warnings leave the exit status alone: the policy is valid, the kernel
- * may differ where it runs. */
-static void warn_about_the_kernel(struct sf_policy *p)
+ * may differ where it runs. Every rule is considered, whatever its program. */
+static void warn(const struct sf_policy *p)
 {
     char buf[256];
-    sf_policy_select_program(p, NULL, 0); /* every rule active, whatever its program */
+    sf_policy_emit_warnings(p, false, print_warning, NULL);
     if (read_proc("/proc/sys/net/ipv4/tcp_available_congestion_control", buf, sizeof buf))
         sf_policy_check_congestion(p, buf, print_warning, NULL);
     long rmem = read_proc("/proc/sys/net/core/rmem_max", buf, sizeof buf) ? atol(buf) : 0;
     long wmem = read_proc("/proc/sys/net/core/wmem_max", buf, sizeof buf) ? atol(buf) : 0;
     sf_policy_check_buffers(p, rmem, wmem, print_warning, NULL);
+}
+
+/* The policy on standard input, read to its end (at most the size a policy
+ * file may have). */
+static struct sf_policy *load_stdin(void)
+{
+    size_t cap = SF_POLICY_MAX_BYTES + 1, len = 0;
+    char *text = malloc(cap);
+    if (!text)
+        return NULL;
+    for (ssize_t n; len < cap && (n = read(STDIN_FILENO, text + len, cap - len)) != 0;) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s", strerror(errno));
+            free(text);
+            return sf_policy_failed(STDIN_SOURCE, msg);
+        }
+        len += (size_t)n;
+    }
+    struct sf_policy *p = len >= cap ? sf_policy_failed(STDIN_SOURCE, "is too large")
+                                     : sf_policy_parse(text, len, STDIN_SOURCE);
+    free(text);
+    return p;
 }
 
 int cmd_check(int argc, char **argv)
@@ -40,18 +71,29 @@ int cmd_check(int argc, char **argv)
         return EXIT_OK;
     if (argc < 2)
         return usage_error("check", "no policy file given");
-    for (int i = 1; i < argc; i++)
+    int stdin_uses = 0;
+    for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage_error("check", "unknown option \"%s\"", argv[i]);
+            return unknown_option("check", argv[i]);
+        stdin_uses += strcmp(argv[i], "-") == 0;
+    }
+    if (stdin_uses > 1)
+        return usage_error("check", "\"-\" (standard input) is given more than once");
     int status = EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        struct sf_policy *p = load_policy_for(argv[i]);
+        bool from_stdin = strcmp(argv[i], "-") == 0;
+        struct sf_policy *p = from_stdin ? load_stdin() : load_policy_for(argv[i]);
+        if (!p) {
+            fprintf(stderr, "sockfix check: out of memory\n");
+            return EXIT_FINDINGS;
+        }
         if (p->nerrors) {
             print_policy_errors(stderr, "", p);
             status = EXIT_FINDINGS;
         } else {
-            printf("%s: ok, %zu rule%s\n", argv[i], p->nrules, p->nrules == 1 ? "" : "s");
-            warn_about_the_kernel(p);
+            printf("%s: ok, %zu rule%s\n", from_stdin ? STDIN_SOURCE : argv[i], p->nrules,
+                   p->nrules == 1 ? "" : "s");
+            warn(p);
         }
         sf_policy_free(p);
     }

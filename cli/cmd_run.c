@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../config/policy_file.h"
@@ -38,8 +41,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             break;
         case 'l':
             if (sf_log_level_parse(optarg) < 0)
-                return usage_error("run", "--log takes off, error, warn, info or debug, not \"%s\"",
-                                   optarg);
+                return usage_error("run", "--log takes off, error, warn, info or debug, not %s",
+                                   quoted(optarg));
             a->log = optarg;
             break;
         case 's':
@@ -49,7 +52,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             print_usage("run");
             exit(EXIT_OK);
         default:
-            return usage_error("run", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+            return unknown_option("run", argv[optind - 1]);
         }
     }
     if (optind >= argc)
@@ -76,18 +79,49 @@ static const char *resolve_command(const char *name, char *buf, size_t len)
     return NULL;
 }
 
-/* Warns when LD_PRELOAD cannot reach the program; fills interp with its ELF
- * interpreter (empty when unknown). */
-static void examine_program(const char *name, char *interp, size_t len)
+/* The loader ignores LD_PRELOAD paths in secure-execution mode: a set-user-ID
+ * or set-group-ID program run by another user, or one with file capabilities
+ * run by anyone but root. */
+static void warn_secure_execution(const char *name, const char *file)
+{
+    struct stat st;
+    struct statvfs vfs;
+    if (stat(file, &st) != 0 || (statvfs(file, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)))
+        return; /* on a nosuid mount the bits do nothing */
+    char why[128] = "";
+    if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
+        snprintf(why, sizeof why, "is set-user-ID (owner uid %u)", (unsigned)st.st_uid);
+    else if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
+        snprintf(why, sizeof why, "is set-group-ID (group gid %u)", (unsigned)st.st_gid);
+    else if (getuid() != 0 && getxattr(file, "security.capability", NULL, 0) > 0)
+        snprintf(why, sizeof why, "has file capabilities");
+    if (why[0])
+        fprintf(stderr,
+                "sockfix run: warning: %s %s: run by this user, the loader ignores LD_PRELOAD "
+                "for it, so the policy will not apply (sockfix apply reaches its sockets once it "
+                "runs)\n",
+                name, why);
+}
+
+/* Warns when LD_PRELOAD cannot reach the program, or not all of it. */
+static void examine_program(const char *name, struct elf_facts *f)
 {
     char buf[PATH_MAX];
-    interp[0] = '\0';
+    memset(f, 0, sizeof *f);
     const char *file = resolve_command(name, buf, sizeof buf);
     if (!file)
         return; /* execvp reports it */
-    const char *why = reach_warning(elf_reachability(file, interp, len));
+    elf_probe(file, f);
+    const char *why = reach_warning(f->reach);
     if (why)
         fprintf(stderr, "sockfix run: warning: %s %s\n", name, why);
+    if (f->io_uring[0])
+        fprintf(stderr,
+                "sockfix run: warning: %s uses io_uring (%s): sockets it makes through io_uring "
+                "do not pass through libc, and the policy does not reach them (sockfix apply "
+                "reaches them once they exist)\n",
+                name, f->io_uring);
+    warn_secure_execution(name, file);
 }
 
 static bool is_musl_loader(const char *interp)
@@ -185,21 +219,31 @@ int cmd_run(int argc, char **argv)
     struct sf_policy *p = load_valid_policy("run", a.config, consequence);
     if (!p)
         return EXIT_POLICY;
-    char interp[PATH_MAX], variant[PATH_MAX];
-    examine_program(a.cmd[0], interp, sizeof interp);
-    const char *lib = find_library();
+    char variant[PATH_MAX];
+    struct elf_facts facts;
+    examine_program(a.cmd[0], &facts);
+    const char *interp = facts.interp;
+    const char *lib = find_library("run", facts.elf_class, facts.machine);
     if (!lib) {
-        fprintf(stderr, "sockfix run: libsockfix.so not found beside this program or in its "
-                        "library directory (set SOCKFIX_LIBRARY to its path)\n");
         sf_policy_free(p);
         return EXIT_FINDINGS;
     }
     lib = library_for(lib, interp, variant, sizeof variant);
-    if (!lib) /* fail open: a glibc library would stop a musl program from starting */
+    char why[128];
+    if (lib && facts.elf_class &&
+        elf_check_preloadable(lib, facts.elf_class, facts.machine, why, sizeof why) != 0) {
+        /* fail open: the loader would only complain and go on without it */
+        fprintf(stderr,
+                "sockfix run: warning: %s cannot be preloaded into %s: it %s; the policy "
+                "will not apply\n",
+                lib, a.cmd[0], why);
+        lib = NULL;
+    } else if (!lib) { /* fail open: a glibc library would stop a musl program from starting */
         fprintf(stderr,
                 "sockfix run: warning: %s is linked against musl (%s) and this installation has "
                 "no libsockfix-musl.so: the policy will not apply\n",
                 a.cmd[0], interp);
+    }
     if ((lib && set_preload(lib) != 0) || set_config(p) != 0 ||
         (a.log && setenv("SOCKFIX_LOG", a.log, 1) != 0) ||
         (a.strict && setenv("SOCKFIX_STRICT", "1", 1) != 0)) {

@@ -94,11 +94,9 @@ int cmd_systemd_dropin(int argc, char **argv)
     if (!p)
         return EXIT_POLICY;
     sf_policy_free(p);
-    const char *lib = find_library();
-    if (!lib) {
-        fprintf(stderr, "sockfix systemd-dropin: libsockfix.so not found (set SOCKFIX_LIBRARY)\n");
+    const char *lib = find_library("systemd-dropin", 0, 0);
+    if (!lib)
         return EXIT_FINDINGS;
-    }
     char config[PATH_MAX] = "";
     if (a.config && !realpath(a.config, config)) {
         fprintf(stderr, "sockfix systemd-dropin: %s: %s\n", a.config, strerror(errno));

@@ -7,6 +7,7 @@
 #include "../config/policy_file.h"
 #include "../config/values.h"
 #include "cli.h"
+#include "elf_probe.h"
 
 void print_policy_errors(FILE *out, const char *prefix, const struct sf_policy *p)
 {
@@ -87,28 +88,38 @@ void print_json_string(const char *s)
     putchar('"');
 }
 
-const char *find_library(void)
+const char *find_library(const char *cmd, unsigned char elf_class, unsigned short machine)
 {
     static char found[PATH_MAX];
     const char *override = secure_getenv("SOCKFIX_LIBRARY");
-    if (override && *override)
-        return realpath(override, found);
+    if (override && *override) {
+        char why[128];
+        if (elf_check_preloadable(override, elf_class, machine, why, sizeof why) != 0 ||
+            !realpath(override, found)) {
+            fprintf(stderr, "sockfix %s: SOCKFIX_LIBRARY=%s: %s\n", cmd, override, why);
+            return NULL;
+        }
+        return found;
+    }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    *slash = '\0';
-    /* The build tree keeps both side by side; an install has the library
-     * in its library directory, relative to bin/. */
-    const char *candidates[] = {"libsockfix.so", SOCKFIX_LIB_FROM_BIN "/libsockfix.so",
-                                "../lib/sockfix/libsockfix.so"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        char path[PATH_MAX + 64];
-        snprintf(path, sizeof path, "%s/%s", exe, candidates[i]);
-        if (usable(path) && realpath(path, found))
-            return found;
+    if (n > 0) {
+        exe[n] = '\0';
+        *strrchr(exe, '/') = '\0';
+        /* The build tree keeps both side by side; an install has the library
+         * in its library directory, relative to bin/. */
+        const char *candidates[] = {"libsockfix.so", SOCKFIX_LIB_FROM_BIN "/libsockfix.so",
+                                    "../lib/sockfix/libsockfix.so"};
+        for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+            char path[PATH_MAX + 64];
+            snprintf(path, sizeof path, "%s/%s", exe, candidates[i]);
+            if (usable(path) && realpath(path, found))
+                return found;
+        }
     }
+    fprintf(stderr,
+            "sockfix %s: libsockfix.so not found beside this program or in its library "
+            "directory (set SOCKFIX_LIBRARY to its path)\n",
+            cmd);
     return NULL;
 }

@@ -37,7 +37,7 @@ static int help_command(int argc, char **argv)
         return print_help(stdout);
     const struct command *c = find_command(argv[1]);
     if (!c) {
-        fprintf(stderr, "sockfix help: unknown command \"%s\"\n", argv[1]);
+        fprintf(stderr, "sockfix help: unknown command %s\n", quoted(argv[1]));
         return EXIT_USAGE;
     }
     fputs(c->usage, stdout);
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
     }
     const struct command *c = find_command(argv[1]);
     if (!c) {
-        fprintf(stderr, "sockfix: unknown command \"%s\" (see 'sockfix --help')\n", argv[1]);
+        fprintf(stderr, "sockfix: unknown command %s (see 'sockfix --help')\n", quoted(argv[1]));
         return EXIT_USAGE;
     }
     return c->run(argc - 1, argv + 1);

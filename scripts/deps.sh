@@ -4,7 +4,7 @@
 set -euo pipefail
 
 sockfix_packages=(build-essential cmake pkg-config libinih-dev libcriterion-dev
-    python3 busybox iproute2 strace musl-tools
+    python3 busybox iproute2 strace musl-tools lintian
     # the compatibility suite's real programs (tests/compat/)
     socat nginx-light redis-server memcached lighttpd curl perl golang-go "$@")
 

@@ -70,10 +70,11 @@ static void expect_applied(const char *program)
     snprintf(line, sizeof line, "PID %d (%.15s), policy %s\n", (int)h.pid,
              strrchr(program, '/') + 1, policy);
     cr_expect(strstr(r.out, line) == r.out, "%s", r.out);
-    cr_expect(strstr(r.out, ": reuseaddr no, policy yes: not applicable to an existing socket (only "
-                            "before bind), keepalive no -> yes, keepidle 7200s -> 51s, keepintvl "
-                            "75s -> 6s, keepcnt 9 -> 4, backlog 7, policy 300: not applicable to "
-                            "an existing socket (fixed when listen was called) (rules servers)\n"),
+    cr_expect(strstr(r.out,
+                     ": reuseaddr no, policy yes: not applicable to an existing socket (only "
+                     "before bind), keepalive no -> yes, keepidle 7200s -> 51s, keepintvl "
+                     "75s -> 6s, keepcnt 9 -> 4, backlog 7, policy 300: not applicable to "
+                     "an existing socket (fixed when listen was called) (rules servers)\n"),
               "%s", r.out);
     cr_expect(strstr(r.out, "keepidle 123s kept (set by the program, as it differs from a fresh "
                             "socket; policy 52s), nodelay no -> yes (rules clients)\n"),

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -472,9 +473,9 @@ Test(cli, run_warns_about_a_program_without_socket_calls)
     struct run_result r;
     sockfix(ARGS("sockfix", "run", "true"), PLAIN_ENV, &r);
     cr_expect_eq(r.status, 0);
-    cr_expect_str_eq(r.err, "sockfix run: warning: true imports no socket call from libc, itself "
-                            "or through its libraries: the policy applies only to sockets made "
-                            "by libraries it loads later or by programs it starts\n");
+    cr_expect_str_eq(r.err, "sockfix run: warning: true imports neither a socket call nor dlopen "
+                            "from libc, itself or through its libraries: the policy applies only "
+                            "to sockets made by programs it starts\n");
     /* a program that reaches socket calls through a library is fine */
     sockfix(ARGS("sockfix", "run", SOCKPROBE, "self"), PLAIN_ENV, &r);
     cr_expect_str_empty(r.err);
@@ -618,4 +619,206 @@ Test(cli, inspect_without_permission)
              "status=1\n",
              (int)h.pid);
     cr_expect_str_eq(out, want);
+}
+
+/* ---- telling the truth ---- */
+
+Test(cli, run_says_nothing_it_cannot_know_about_dlopened_socket_code)
+{
+    struct run_result r;
+    sockfix(ARGS("sockfix", "run", "--", DLSOCK), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_str_eq(result_get(&r, "socket"), "1");
+    cr_expect_str_empty(r.err);
+    if (access("/usr/bin/java", X_OK) == 0) { /* a real one: the JVM loads its socket code */
+        sockfix(ARGS("sockfix", "run", "--", "/usr/bin/java", "-version"), PLAIN_ENV, &r);
+        cr_expect_null(strstr(r.err, "sockfix run: warning"), "%s", r.err);
+    }
+}
+
+Test(cli, run_warns_about_io_uring)
+{
+    struct run_result r;
+    sockfix(ARGS("sockfix", "run", "--", URING), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_str_eq(r.err, "sockfix run: warning: " URING " uses io_uring (io_uring_queue_init): "
+                            "sockets it makes through io_uring do not pass through libc, and the "
+                            "policy does not reach them (sockfix apply reaches them once they "
+                            "exist)\n");
+}
+
+/* A copy of sockprobe in a directory anyone can reach. */
+static void public_copy(char dir[64], char file[128])
+{
+    strcpy(dir, "/tmp/sockfix-secure-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    cr_assert(chmod(dir, 0755) == 0);
+    snprintf(file, 128, "%s/sockprobe", dir);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", SOCKPROBE, file);
+    cr_assert(system(cmd) == 0);
+}
+
+static void run_as_nobody(const char *file, struct run_result *r)
+{
+    run_program("/usr/bin/setpriv",
+                ARGS("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SOCKFIX_CLI,
+                     "run", "--", file, "self"),
+                PLAIN_ENV, NULL, r);
+}
+
+Test(cli, run_warns_about_setuid_and_file_capabilities)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root, to make a set-user-ID copy and run it as another user");
+    char dir[64], file[128], want[512], cmd[256];
+    public_copy(dir, file);
+    struct run_result r;
+    run_as_nobody(file, &r);
+    cr_expect_str_empty(r.err, "a plain copy: no warning");
+    cr_assert(chmod(file, 04755) == 0);
+    run_as_nobody(file, &r);
+    snprintf(want, sizeof want,
+             "sockfix run: warning: %s is set-user-ID (owner uid 0): run by this user, the loader "
+             "ignores LD_PRELOAD for it, so the policy will not apply (sockfix apply reaches its "
+             "sockets once it runs)\n",
+             file);
+    cr_expect_str_eq(r.err, want);
+    cr_expect_str_eq(result_get(&r, "LD_PRELOAD"), "(unset)", "the loader dropped it indeed");
+    cr_assert(chmod(file, 0755) == 0);
+    if (access("/usr/sbin/setcap", X_OK) == 0) {
+        snprintf(cmd, sizeof cmd, "/usr/sbin/setcap cap_net_bind_service+ep '%s'", file);
+        cr_assert(system(cmd) == 0);
+        run_as_nobody(file, &r);
+        snprintf(want, sizeof want,
+                 "sockfix run: warning: %s has file capabilities: run by this user, the loader "
+                 "ignores LD_PRELOAD for it, so the policy will not apply (sockfix apply reaches "
+                 "its sockets once it runs)\n",
+                 file);
+        cr_expect_str_eq(r.err, want);
+    }
+    /* root runs a set-user-ID-root program with its own uid: LD_PRELOAD works */
+    cr_assert(chmod(file, 04755) == 0);
+    sockfix(ARGS("sockfix", "run", "--", file, "self"), PLAIN_ENV, &r);
+    cr_expect_str_empty(r.err);
+    unlink(file);
+    rmdir(dir);
+}
+
+Test(cli, sockfix_library_must_name_a_shared_object)
+{
+    struct run_result r;
+    sockfix(ARGS("sockfix", "run", "--", SOCKPROBE, "self"),
+            ENV("SOCKFIX_LIBRARY=/nonexistent/libsockfix.so"), &r);
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "sockfix run: SOCKFIX_LIBRARY=/nonexistent/libsockfix.so: No such "
+                            "file or directory\n");
+    sockfix(ARGS("sockfix", "run", "--", SOCKPROBE, "self"), ENV("SOCKFIX_LIBRARY=/etc/passwd"),
+            &r);
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "sockfix run: SOCKFIX_LIBRARY=/etc/passwd: is not an ELF file\n");
+    sockfix(ARGS("sockfix", "run", "--", SOCKPROBE, "self"), ENV("SOCKFIX_LIBRARY=" SOCKPROBE), &r);
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "sockfix run: SOCKFIX_LIBRARY=" SOCKPROBE
+                            ": is a position-independent executable, not a shared object\n");
+    sockfix(ARGS("sockfix", "systemd-dropin", "x", "--root", "/nonexistent"),
+            ENV("SOCKFIX_LIBRARY=/etc/passwd"), &r);
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err,
+                     "sockfix systemd-dropin: SOCKFIX_LIBRARY=/etc/passwd: is not an ELF file\n");
+}
+
+Test(cli, check_reads_standard_input)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "printf '[r]\\nkeepidle = 30\\n' | %s check -", SOCKFIX_CLI);
+    struct run_result r;
+    run_program("/bin/sh", ARGS("sh", "-c", cmd), PLAIN_ENV, NULL, &r);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "(standard input): ok, 1 rule\n");
+    snprintf(cmd, sizeof cmd, "printf '[r]\\nkeepidle = soon\\n' | %s check -", SOCKFIX_CLI);
+    run_program("/bin/sh", ARGS("sh", "-c", cmd), PLAIN_ENV, NULL, &r);
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "(standard input):2: keepidle: \"soon\" is not a duration (use 45, "
+                            "45s, 500ms, 2m or 1h)\n");
+    sockfix(ARGS("sockfix", "check", "-", "-"), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+}
+
+Test(cli, timers_with_keepalive_off_are_warned_about)
+{
+    char path[64], want[512];
+    static const char policy[] = "[off]\nkeepalive = no\nkeepidle = 5\nkeepcnt = 3\n";
+    write_policy(policy, path);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "check", path), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 0);
+    snprintf(want, sizeof want,
+             "%s:2: keepalive = no switches keepalive off and drops the timers this rule also sets "
+             "(keepidle line 3, keepcnt line 4): they have no effect (warning)\n",
+             path);
+    cr_expect_str_eq(r.err, want);
+    /* the library says it too, when it loads the policy */
+    run_probe(&(struct run_opts){.config_path = path}, ARGS("pair", "4"), &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    snprintf(want, sizeof want,
+             "%s:2: keepalive = no switches keepalive off and drops the timers this rule also sets "
+             "(keepidle line 3, keepcnt line 4): they have no effect",
+             path);
+    cr_expect_str_eq(r.err, log_line(&r, want));
+    cr_expect_eq(result_num(&r, "listener.keepalive"), 0);
+    unlink(path);
+}
+
+Test(cli, messages_quote_what_they_repeat)
+{
+    struct run_result r;
+    sockfix(ARGS("sockfix", "explain", "--role", "a\"b"), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, "sockfix explain: --role takes server or client, not \"a\\x22b\"\n"
+                            "(see 'sockfix help explain')\n");
+    sockfix(ARGS("sockfix", "inspect", "--x\"y"), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, "sockfix inspect: unknown or incomplete option \"--x\\x22y\"\n"
+                            "(see 'sockfix help inspect')\n");
+    sockfix(ARGS("sockfix", "no\"such"), PLAIN_ENV, &r);
+    cr_expect_str_eq(r.err, "sockfix: unknown command \"no\\x22such\" (see 'sockfix --help')\n");
+}
+
+Test(cli, explain_address_and_family_agree_with_the_readme)
+{
+    char path[64];
+    write_policy("[v6]\nmatch.family = ipv6\nkeepidle = 61\n[v4]\nmatch.family = ipv4\n"
+                 "keepidle = 41\n",
+                 path);
+    struct run_result r;
+    /* a connection accepted by a dual-stack listener is matched as the listener: :: */
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--address", "::"), PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "socket:  tcp ipv6 server, "), "%s", r.out);
+    cr_expect(strstr(r.out, "keepidle      61s "), "%s", r.out);
+    /* a socket bound to a v4-mapped address speaks IPv4 */
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--address", "::ffff:127.0.0.1"), PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "address: ::ffff:127.0.0.1 (local; v4-mapped: matched as IPv4 "
+                            "127.0.0.1)\n"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "keepidle      41s "), "%s", r.out);
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--family", "ipv6", "--address", "127.0.0.1"),
+            PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, "sockfix explain: --family ipv6 does not fit --address 127.0.0.1, an "
+                            "IPv4 address\n(see 'sockfix help explain')\n");
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--family", "ipv4", "--address", "::1"),
+            PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    sockfix(
+        ARGS("sockfix", "explain", "-c", path, "--family", "ipv6", "--address", "::ffff:127.0.0.1"),
+        PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "a socket bound to a v4-mapped address counts as ipv4 (see "
+                            "match.family); a connection accepted by a dual-stack listener on :: "
+                            "is matched as that listener: --address ::\n"),
+              "%s", r.err);
+    unlink(path);
 }

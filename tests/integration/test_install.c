@@ -59,8 +59,11 @@ Test(install, cmake_install_lays_out_a_working_tree)
     expect_file(dir, "etc/sockfix/sockfix.ini");
     expect_file(dir, "share/sockfix/sockfix.ini");
     expect_file(dir, "share/sockfix/examples/legacy-http.ini");
-    expect_file(dir, "share/man/man1/sockfix.1");
-    expect_file(dir, "share/man/man5/sockfix.ini.5");
+    expect_file(dir, "share/man/man1/sockfix.1.gz");
+    expect_file(dir, "share/man/man1/sockfix-entrypoint.1.gz");
+    expect_file(dir, "share/man/man5/sockfix.ini.5.gz");
+    expect_file(dir, "share/doc/sockfix/copyright");
+    expect_file(dir, "share/doc/sockfix/changelog.gz");
     char bin[128], lib[128];
     snprintf(bin, sizeof bin, "%s/bin/sockfix", dir);
     snprintf(lib, sizeof lib, "%s/lib/sockfix/libsockfix.so", dir);
@@ -120,8 +123,9 @@ Test(install, debian_package_installs_and_runs)
     expect_file(root, "usr/bin/sockfix");
     expect_file(root, "usr/bin/sockfix-entrypoint");
     expect_file(root, "etc/sockfix/sockfix.ini");
-    expect_file(root, "usr/share/man/man1/sockfix.1");
-    expect_file(root, "usr/share/man/man5/sockfix.ini.5");
+    expect_file(root, "usr/share/man/man1/sockfix.1.gz");
+    expect_file(root, "usr/share/man/man5/sockfix.ini.5.gz");
+    expect_file(root, "usr/share/doc/sockfix/copyright");
     char bin[192], lib[192], pattern[512];
     snprintf(bin, sizeof bin, "%s/usr/bin/sockfix", root);
     snprintf(pattern, sizeof pattern,
@@ -136,6 +140,13 @@ Test(install, debian_package_installs_and_runs)
     run_program(bin, ARGS("sockfix", "--version"), PLAIN_ENV, NULL, &r);
     cr_expect_str_eq(r.out, "sockfix " SOCKFIX_VERSION "\n");
     expect_working_install(bin, lib);
+    /* Debian's own checks: no error and no warning (lintian is in scripts/deps.sh) */
+    cr_expect_eq(access("/usr/bin/lintian", X_OK), 0, "lintian is not installed");
+    snprintf(cmd, sizeof cmd,
+             "lintian --fail-on error,warning %s/pkg/sockfix_*.deb >%s/lintian 2>&1 || "
+             "{ cat %s/lintian; exit 1; }",
+             dir, dir, dir);
+    shell(cmd);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     shell(cmd);
 }
@@ -194,6 +205,27 @@ Test(install, entrypoint_execs_the_service_under_every_shell)
     }
     cr_assert_geq(tried, 2, "fewer than two shells to try");
     unlink(policy);
+}
+
+Test(install, entrypoint_makes_a_relative_policy_path_absolute)
+{
+    char dir[64], file[128], config_env[] = "SOCKFIX_CONFIG=p.ini";
+    make_temp_dir(dir);
+    snprintf(file, sizeof file, "%s/p.ini", dir);
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs("[r]\nkeepcnt = 2\n", f);
+    fclose(f);
+    struct run_result r;
+    const char *env[] = {"PATH=/usr/bin:/bin", "SOCKFIX_LIBRARY=" SOCKFIX_LIB, config_env, NULL};
+    run_program("/bin/sh", ARGS("sh", SOURCE_DIR "/scripts/sockfix-entrypoint", SOCKPROBE, "self"),
+                env, dir, &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    char real[512];
+    cr_assert(realpath(file, real));
+    cr_expect_str_eq(result_get(&r, "SOCKFIX_CONFIG"), real);
+    unlink(file);
+    rmdir(dir);
 }
 
 Test(install, entrypoint_fails_open_without_the_library)
