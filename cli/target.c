@@ -132,7 +132,8 @@ int target_tree(pid_t pid, pid_t **out, size_t *n)
         all[nall++] = (struct proc){p, parent_of(p)};
     }
     closedir(d);
-    qsort(all, nall, sizeof *all, by_ppid);
+    if (nall)
+        qsort(all, nall, sizeof *all, by_ppid);
     pid_t *tree = malloc((nall + 1) * sizeof *tree);
     if (!tree) {
         free(all);

@@ -24,7 +24,7 @@
         .optname6 = 0, .optlabel6 = NULL, .families = 0, .readback = SF_READS_AS_SET,              \
         .autotuned = false, .needs_cap_above = -1, __VA_ARGS__                                     \
     }
-#define SIX(lvl, name) .level6 = lvl, .optname6 = name, .optlabel6 = #name
+#define SIX(lvl, name) .level6 = (lvl), .optname6 = (name), .optlabel6 = #name
 
 /* "inherited" is what the running kernel does (tests/integration/test_options.c
  * checks every row): SO_PRIORITY is the one connection option a listener does

@@ -20,17 +20,17 @@ build=${SOCKFIX_BUILD_DIR:-$here/build}
 
 "$here/scripts/deps.sh" strace gnuplot-nox libkeepalive0
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" --target sockfix empty bench_startup bench_hookpath \
-    bench_churn bench_rss bench_policyscale >/dev/null
+cmake --build "$build" -j "$(nproc)" --target sockfix sockfix_cli empty bench_startup \
+    bench_hookpath bench_churn bench_rss bench_policyscale bench_listeners >/dev/null
 
 if [ "$quick" = yes ]; then
     out=$build/bench-quick
     SPAWN_ROUNDS=5 SPAWNS=20 HOOK_ROUNDS=2 HOOK_ITER=2000 CHURN_ROUNDS=2 CHURN_N=1000
-    SYS_N1=100 SYS_N2=300 RULES="1 100 1000" RSS_RUNS=3
+    SYS_N1=100 SYS_N2=300 RULES="1 100 1000" RSS_RUNS=3 LISTENERS="100 500" WALK_ROUNDS=2
 else
     out=$here/docs
     SPAWN_ROUNDS=100 SPAWNS=20 HOOK_ROUNDS=15 HOOK_ITER=50000 CHURN_ROUNDS=9 CHURN_N=10000
-    SYS_N1=1000 SYS_N2=3000 RULES="1 100 10000" RSS_RUNS=15
+    SYS_N1=1000 SYS_N2=3000 RULES="1 100 10000" RSS_RUNS=15 LISTENERS="1000 5000" WALK_ROUNDS=7
 fi
 mkdir -p "$out"
 work=$(mktemp -d)
@@ -70,13 +70,13 @@ record() { echo "$1 $2" >>"$work/results"; } # KEY VALUE
 get() { awk -v k="$1" '$1 == k {print $2}' "$work/results"; }
 : >"$work/results"
 
-echo "bench.sh: 1/5 start-up tax ($SPAWN_ROUNDS rounds x $SPAWNS spawns of /bin/true)"
+echo "bench.sh: 1/6 start-up tax ($SPAWN_ROUNDS rounds x $SPAWNS spawns of /bin/true)"
 "$b/bench_startup" "$SPAWN_ROUNDS" "$SPAWNS" /bin/true bare=- "empty=$empty" "sockfix=$lib" \
     "sockfix-server=$lib,SOCKFIX_CONFIG=$work/server.ini" \
     "libkeepalive=$keepalive_lib,KEEPIDLE=60,KEEPINTVL=10,KEEPCNT=6" >"$work/startup"
 while read -r name med _min; do record "startup.$name" "$med"; done <"$work/startup"
 
-echo "bench.sh: 2/5 hook path ($HOOK_ROUNDS rounds)"
+echo "bench.sh: 2/6 hook path ($HOOK_ROUNDS rounds)"
 for ((r = 0; r < HOOK_ROUNDS; r++)); do
     for v in bare sockfix; do
         run_in "$v" "$b/bench_hookpath" "$HOOK_ITER" | while read -r k val; do
@@ -88,7 +88,7 @@ for v in bare sockfix; do
     for k in socket_close bind_listen connect; do record "hook.$v.$k" "$(median <"$work/hook.$v.$k")"; done
 done
 
-echo "bench.sh: 3/5 connection churn ($CHURN_ROUNDS rounds x $CHURN_N connections)"
+echo "bench.sh: 3/6 connection churn ($CHURN_ROUNDS rounds x $CHURN_N connections)"
 for ((r = 0; r < CHURN_ROUNDS; r++)); do
     for t in 1 2; do
         for v in bare sockfix sockfix-server libkeepalive; do
@@ -100,7 +100,7 @@ for t in 1 2; do
     for v in bare sockfix sockfix-server libkeepalive; do record "churn.$v.$t" "$(median <"$work/churn.$v.$t")"; done
 done
 
-echo "bench.sh: 4/5 system calls per connection (strace -c -f, $SYS_N1 and $SYS_N2 connections)"
+echo "bench.sh: 4/6 system calls per connection (strace -c -f, $SYS_N1 and $SYS_N2 connections)"
 syscalls() { # VARIANT N -> total system calls of a churn run
     run_in "$1" strace -f -c -o "$work/strace.out" "$b/bench_churn" 1 "$2" >/dev/null
     awk '$NF == "total" {print $4 + 0}' "$work/strace.out"
@@ -111,7 +111,7 @@ for v in bare sockfix-server sockfix-client sockfix; do
     record "sys.$v" "$(awk -v a="$c1" -v b="$c2" -v n1="$SYS_N1" -v n2="$SYS_N2" 'BEGIN {printf "%.2f", (b - a) / (n2 - n1)}')"
 done
 
-echo "bench.sh: 5/5 policy scale and memory"
+echo "bench.sh: 5/6 policy scale and memory"
 for n in $RULES; do
     "$b/bench_policyscale" "$n" 1000000 >"$work/scale"
     record "scale.$n.load_ms" "$(awk '$1 == "load_ms" {print $2}' "$work/scale")"
@@ -125,6 +125,29 @@ for v in bare empty sockfix; do
     for k in rss anon file; do
         record "$k.$v" "$(awk -v k="${k}_kib" '$1 == k {print $2}' "$work/rss.$v" | median)"
     done
+done
+
+echo "bench.sh: 6/6 inspect and apply on a process with many sockets ($LISTENERS listeners)"
+for n in $LISTENERS; do
+    mkfifo "$work/hold.$n" "$work/ready.$n"
+    "$b/bench_listeners" "$n" <"$work/hold.$n" >"$work/ready.$n" &
+    holder=$!
+    exec 9>"$work/hold.$n" 8<"$work/ready.$n" # stdin held open; its "ready" line read below
+    read -t 120 -r line <&8 && [ "$line" = ready ] ||
+        { echo "bench.sh: bench_listeners $n did not start" >&2; exit 1; }
+    for cmd in inspect apply; do
+        extra=()
+        [ "$cmd" = apply ] && extra=(--dry-run -c "$work/server.ini")
+        for ((r = 0; r < WALK_ROUNDS; r++)); do
+            t0=$EPOCHREALTIME
+            "$build/sockfix" "$cmd" "$holder" "${extra[@]}" >/dev/null
+            t1=$EPOCHREALTIME
+            awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f\n", (b - a) * 1000}' >>"$work/walk.$cmd.$n"
+        done
+        record "walk.$cmd.$n" "$(median <"$work/walk.$cmd.$n")"
+    done
+    exec 9>&- 8<&-
+    wait "$holder"
 done
 
 # ---- report ----
@@ -227,6 +250,22 @@ big=$(echo "$RULES" | awk '{print $NF}')
     echo "Medians of $RSS_RUNS runs. File pages are mostly shared library text (libc's and the"
     echo "library's own), mapped in 64 KiB fault-around chunks and shared with every process;"
     echo "they vary by about 100 KiB from run to run. Private memory is what sockfix really adds."
+    echo
+    echo "## 6. sockfix inspect and apply on a process with many sockets"
+    echo
+    echo "A process holding N listeners, each with one accepted connection and its client (3N"
+    echo "sockets); wall time of one run, median of $WALK_ROUNDS. Each socket is read through one"
+    echo "pidfd_getfd duplicate; the listeners of its namespace come from one sock_diag dump."
+    echo
+    lo=$(echo "$LISTENERS" | awk '{print $1}')
+    hi=$(echo "$LISTENERS" | awk '{print $NF}')
+    echo "| command | $lo listeners, ms | $hi listeners, ms | ratio | linear would be |"
+    echo "| --- | --- | --- | --- | --- |"
+    for cmd in inspect apply; do
+        label=$cmd
+        [ "$cmd" = apply ] && label="apply --dry-run"
+        echo "| sockfix $label | $(get "walk.$cmd.$lo") | $(get "walk.$cmd.$hi") | $(ratio "$(get "walk.$cmd.$hi")" "$(get "walk.$cmd.$lo")") | $(awk -v a="$hi" -v b="$lo" 'BEGIN {printf "%.1f", a / b}') |"
+    done
     echo
     echo "![ratios](benchmarks.png)"
 } >"$out/BENCHMARKS.md"

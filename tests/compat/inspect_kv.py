@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reads the kernel's view of a process tree's sockets through `sockfix
-inspect --json` and prints it as key=value lines for the compatibility tests:
+inspect --tree --json` and prints it as key=value lines for the compatibility tests:
 ROLE.OPTION=VALUE for the first listener, server (accepted) and client socket
 on PORT found in PID or its descendants (booleans as 1/0), plus ROLE.pid.
 
@@ -11,19 +11,6 @@ import subprocess
 import sys
 
 
-def descendants(pid):
-    todo, seen = [pid], []
-    while todo:
-        p = todo.pop(0)
-        seen.append(p)
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
-    return seen
-
-
 def port_of(address):
     return int(address.rsplit(":", 1)[1]) if address else None
 
@@ -31,19 +18,18 @@ def port_of(address):
 def main():
     sockfix, pid, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     found = {}
-    for p in descendants(pid):
-        out = subprocess.run([sockfix, "inspect", "--json", str(p)],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
+    out = subprocess.run([sockfix, "inspect", "--tree", "--json", str(pid)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:  # a worker that exits meanwhile: the caller asks again
+        return
+    for s in json.loads(out.stdout)["sockets"]:
+        if s["type"] != "tcp":
             continue
-        for s in json.loads(out.stdout)["sockets"]:
-            if s["type"] != "tcp":
-                continue
-            role = s["role"]
-            mine = port_of(s["remote"] if role == "client" else s["local"])
-            if mine != port or role in found:
-                continue
-            found[role] = (p, s["options"])
+        role = s["role"]
+        mine = port_of(s["remote"] if role == "client" else s["local"])
+        if mine != port or role in found:
+            continue
+        found[role] = (s["pid"], s["options"])
     for role, (p, options) in sorted(found.items()):
         print(f"{role}.pid={p}")
         for key, value in options.items():

@@ -212,8 +212,10 @@ static unsigned port_for(void)
 /* Command templates are this file's own literals, with "%u" for the port. */
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 
-/* Starts cmd (each "%u" replaced by the port), connects, inspects. */
-static void run_server(const char *const *cmd_template, unsigned port, struct run_result *r)
+/* Starts cmd (each "%u" replaced by the port), connects, inspects; the
+ * program runs on, connected (*client), until stop. */
+static void serve(const char *const *cmd_template, unsigned port, struct run_result *r,
+                  struct prog *p, int *client)
 {
     char args[16][512];
     const char *cmd[17];
@@ -223,14 +225,37 @@ static void run_server(const char *const *cmd_template, unsigned port, struct ru
         cmd[n] = args[n];
     }
     cmd[n] = NULL;
+    start(cmd, p);
+    wait_listening(port, p);
+    *client = connect_loopback(port);
+    inspect(p, port, "server", r);
+}
+
+static void run_server(const char *const *cmd_template, unsigned port, struct run_result *r)
+{
     struct prog p;
-    start(cmd, &p);
-    wait_listening(port, &p);
-    int c = connect_loopback(port);
-    inspect(&p, port, "server", r);
+    int c;
+    serve(cmd_template, port, r, &p, &c);
     close(c);
     stop(&p);
 }
+
+/* sockfix apply on the program's tree (or its main process only), with a
+ * policy in the work directory; stdout and stderr in r. */
+static void apply_to(const struct prog *p, const char *policy, bool tree, struct run_result *r)
+{
+    char pid[16], path[256];
+    snprintf(pid, sizeof pid, "%d", (int)p->pid);
+    snprintf(path, sizeof path, "%s/%s", workdir, policy);
+    run_program(SOCKFIX_CLI,
+                tree ? (const char *const[]){"sockfix", "apply", "--tree", pid, "-c", path, NULL}
+                     : (const char *const[]){"sockfix", "apply", pid, "-c", path, NULL},
+                (const char *const[]){"PATH=/usr/bin:/bin", NULL}, NULL, r);
+}
+
+/* The policy of this file with other server timers. */
+static const char CHANGED[] = "[servers]\nmatch.role = server\nreuseaddr = yes\nbacklog = 333\n"
+                              "keepidle = 81\nkeepintvl = 13\nkeepcnt = 7\n";
 
 static bool have(const char *path)
 {
@@ -308,11 +333,32 @@ Test(compat, nginx)
              "  server { listen 127.0.0.1:%u; location / { return 200 \"ok\\n\"; } }\n}\n",
              workdir, workdir, workdir, workdir, workdir, workdir, workdir, port);
     write_file("nginx.conf", conf);
-    struct run_result r;
-    run_server(
-        (const char *const[]){"nginx", "-c", "nginx.conf", "-p", ".", "-e", "error.log", NULL},
-        port, &r);
+    struct run_result r, applied;
+    struct prog p;
+    int c;
+    serve((const char *const[]){"nginx", "-c", "nginx.conf", "-p", ".", "-e", "error.log", NULL},
+          port, &r, &p, &c);
     expect_server_policy(&r, 71, 5);
+    cr_expect_neq(result_num(&r, "server.pid"), p.pid, "a worker holds the connection");
+    /* a changed policy: the master alone leaves the worker's connection, and says so */
+    write_file("changed.ini", CHANGED);
+    apply_to(&p, "changed.ini", false, &applied);
+    cr_expect_eq(applied.status, 0, "%s%s", applied.out, applied.err);
+    cr_expect(strstr(applied.err, "sockfix apply: note: 1 descendant of PID "), "%s", applied.err);
+    inspect(&p, port, "server", &r);
+    EXPECT(&r, "listener.keepidle", 81);
+    EXPECT(&r, "server.keepidle", 71);
+    /* the whole tree: the worker's connection moves too, as sockfix's earlier value */
+    apply_to(&p, "changed.ini", true, &applied);
+    cr_expect_eq(applied.status, 0, "%s%s", applied.out, applied.err);
+    cr_expect(strstr(applied.out, "keepidle 71s -> 81s (sockfix's earlier value), keepcnt 5 -> 7 "
+                                  "(sockfix's earlier value) (rules servers)\n"),
+              "%s", applied.out);
+    inspect(&p, port, "server", &r);
+    EXPECT(&r, "server.keepidle", 81);
+    EXPECT(&r, "server.keepcnt", 7);
+    close(c);
+    stop(&p);
     remove_workdir();
 }
 
@@ -351,16 +397,47 @@ Test(compat, memcached)
 
 /* redis sets keepalive on every accepted connection itself (tcp-keepalive
  * 300: TCP_KEEPIDLE 300, TCP_KEEPINTVL 100, TCP_KEEPCNT 3). */
+static const char *const REDIS[] = {"redis-server", "--port", "%u", "--bind", "127.0.0.1",
+                                    "--save", "", "--appendonly", "no", "--daemonize", "no",
+                                    "--dir", ".", NULL};
+
 static void run_redis(const char *global, struct run_result *r)
 {
     if (!have("/usr/bin/redis-server"))
         cr_skip_test("redis-server is not installed (scripts/deps.sh installs it)");
     make_workdir(global);
     unsigned port = port_for();
-    run_server((const char *const[]){"redis-server", "--port", "%u", "--bind", "127.0.0.1",
-                                     "--save", "", "--appendonly", "no", "--daemonize", "no",
-                                     "--dir", ".", NULL},
-               port, r);
+    run_server(REDIS, port, r);
+    remove_workdir();
+}
+
+Test(compat, redis_under_a_changed_policy_keeps_its_own_keepalive)
+{
+    if (!have("/usr/bin/redis-server"))
+        cr_skip_test("redis-server is not installed (scripts/deps.sh installs it)");
+    make_workdir(NULL);
+    unsigned port = port_for();
+    struct run_result r, applied;
+    struct prog p;
+    int c;
+    serve(REDIS, port, &r, &p, &c);
+    expect_server_policy(&r, 300, 3);
+    write_file("changed.ini", CHANGED);
+    apply_to(&p, "changed.ini", true, &applied);
+    cr_expect_eq(applied.status, 0, "%s%s", applied.out, applied.err);
+    cr_expect(strstr(applied.out, "keepidle 71s -> 81s (sockfix's earlier value), keepcnt 5 -> 7 "
+                                  "(sockfix's earlier value) (rules servers)\n"),
+              "the listener:\n%s", applied.out);
+    cr_expect(strstr(applied.out, "keepidle 300s kept (set by the program; policy 81s), keepintvl "
+                                  "100s kept (set by the program; policy 13s), keepcnt 3 kept (set "
+                                  "by the program; policy 7) (rules servers)\n"),
+              "the accepted connection:\n%s", applied.out);
+    inspect(&p, port, "server", &r);
+    EXPECT(&r, "listener.keepidle", 81);
+    EXPECT(&r, "server.keepidle", 300);
+    EXPECT(&r, "server.keepcnt", 3);
+    close(c);
+    stop(&p);
     remove_workdir();
 }
 

@@ -226,10 +226,14 @@ static long listen_backlog(int fd, int family)
 
 /* A port free at this moment: bound to port 0 without ever connecting, so
  * closing it leaves nothing behind. */
+/* "any6": free on [::], so for IPv4 and IPv6 alike (a dual-stack listener
+ * needs both). */
 static unsigned free_port(const char *fam)
 {
     struct sockaddr_storage ss;
-    socklen_t len = loopback(fam, 0, &ss);
+    socklen_t len = loopback(strcmp(fam, "any6") == 0 ? "6" : fam, 0, &ss);
+    if (strcmp(fam, "any6") == 0)
+        ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_any;
     int fd = socket(ss.ss_family, SOCK_STREAM, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0)
         die("free port");
@@ -547,7 +551,7 @@ static int hold_listener(const char *fam, unsigned port)
     }
     struct sockaddr_in6 any = {.sin6_family = AF_INET6,
                                .sin6_addr = IN6ADDR_ANY_INIT,
-                               .sin6_port = htons((uint16_t)(port ? port : free_port("6")))};
+                               .sin6_port = htons((uint16_t)(port ? port : free_port("any6")))};
     int l = socket(AF_INET6, SOCK_STREAM, 0);
     if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof any) != 0 || listen(l, BACKLOG) != 0)
         return -1;
@@ -815,7 +819,7 @@ static int cmd_any6(void)
 {
     struct sockaddr_in6 any = {.sin6_family = AF_INET6,
                                .sin6_addr = IN6ADDR_ANY_INIT,
-                               .sin6_port = htons((uint16_t)free_port("6"))};
+                               .sin6_port = htons((uint16_t)free_port("any6"))};
     int l = socket(AF_INET6, SOCK_STREAM, 0);
     if (l < 0 || bind(l, (struct sockaddr *)&any, sizeof any) != 0 || listen(l, BACKLOG) != 0)
         die("listen on [::]");

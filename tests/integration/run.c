@@ -249,11 +249,13 @@ unsigned free_low_port(int family)
     unsigned start = 20000 + ((unsigned)getpid() * 7 + calls++ * 101) % 12000;
     for (unsigned i = 0; i < 12768; i++) {
         unsigned port = 20000 + (start - 20000 + i) % 12768;
+        /* the wildcard address: free for every local address (and for
+         * IPv6, dual-stack: for IPv4 too) */
         if (family == AF_INET) {
-            ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_ANY);
             ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
         } else {
-            ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+            ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_any;
             ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
         }
         int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
