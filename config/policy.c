@@ -71,39 +71,30 @@ static void add_error_at(struct sf_policy *p, bool *oom, unsigned line, const ch
     append_error(p, oom, line, buf);
 }
 
-static void append_error(struct sf_policy *p, bool *oom, unsigned line, const char *buf)
+/* Appends a copy of msg to a list of errors or warnings. */
+static void append_to(struct sf_error **list, size_t *n, bool *oom, struct sf_error e)
 {
-    struct sf_error *e = reallocarray(p->errors, p->nerrors + 1, sizeof *e);
-    char *msg = strdup(buf);
-    if (!e || !msg) {
-        free(msg);
-        if (e)
-            p->errors = e;
+    struct sf_error *v = reallocarray(*list, *n + 1, sizeof *v);
+    if (v)
+        *list = v;
+    if (!v || !(e.message = strdup(e.message))) {
         *oom = true;
         return;
     }
-    p->errors = e;
-    e[p->nerrors].line = line;
-    e[p->nerrors].message = msg;
-    p->nerrors++;
+    v[(*n)++] = e;
+}
+
+static void append_error(struct sf_policy *p, bool *oom, unsigned line, const char *buf)
+{
+    append_to(&p->errors, &p->nerrors, oom, (struct sf_error){.line = line, .message = (char *)buf});
 }
 
 #define ERROR(c, line, ...) add_error_at((c)->p, &(c)->oom, (line), __VA_ARGS__)
 
 static void add_warning(struct parse_ctx *c, unsigned line, size_t rule, const char *msg)
 {
-    struct sf_policy *p = c->p;
-    struct sf_error *w = reallocarray(p->warnings, p->nwarnings + 1, sizeof *w);
-    char *m = strdup(msg);
-    if (!w || !m) {
-        free(m);
-        if (w)
-            p->warnings = w;
-        c->oom = true;
-        return;
-    }
-    p->warnings = w;
-    w[p->nwarnings++] = (struct sf_error){.line = line, .message = m, .rule = rule};
+    append_to(&c->p->warnings, &c->p->nwarnings, &c->oom,
+              (struct sf_error){.line = line, .message = (char *)msg, .rule = rule});
 }
 
 /* ---- section names ---- */
