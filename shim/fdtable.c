@@ -75,11 +75,6 @@ void fdtab_set(int fd, uint8_t v)
     store(SOCKFIX, fd, 0);
 }
 
-uint32_t fdtab_flags(int fd)
-{
-    return load(KINDS, fd) & ((1u << FDTAB_LISTENER_SHIFT) - 1);
-}
-
 void fdtab_add(int fd, uint32_t bits)
 {
     _Atomic uint32_t *p = in_range(fd) ? table(KINDS, true) : NULL;

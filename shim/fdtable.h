@@ -16,8 +16,8 @@
 #define FDTAB_SIZE 65536
 
 /* An entry of the kinds table: the kind byte (fdtab_get), more flags
- * (fdtab_flags), and from bit 15 an accepted socket's listener descriptor + 1
- * (0: not known). */
+ * (FD_EPHEMERAL_BIND, for sockfix apply), and from bit 15 an accepted
+ * socket's listener descriptor + 1 (0: not known). */
 enum {
     FD_KIND_UNKNOWN = 0, /* not seen by a hook: ask the kernel */
     FD_KIND_TCP = 1,
@@ -41,8 +41,6 @@ enum {
 _Static_assert(FDTAB_SIZE < (1u << (32 - FDTAB_LISTENER_SHIFT)), "a listener descriptor + 1 fits");
 
 uint8_t fdtab_get(int fd);
-/* The whole entry: kind byte and flags (FD_EPHEMERAL_BIND). */
-uint32_t fdtab_flags(int fd);
 /* Sets the kind byte and forgets what was set on an earlier descriptor of
  * that number. */
 void fdtab_set(int fd, uint8_t v);

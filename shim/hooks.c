@@ -57,20 +57,22 @@ int sf_hook_socket(int domain, int type, int protocol)
 
 static void on_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    const struct sf_policy *p = shim_policy();
     struct sf_sock_facts f;
-    uint8_t kind;
-    if (!p || !facts_begin(kind = facts_socket_kind(fd), SF_SOCK_BOUND, &f))
+    struct sf_event ev;
+    uint8_t kind = facts_socket_kind(fd);
+    if (!facts_begin(kind, SF_SOCK_BOUND, &f))
         return;
     f.local = addr;
     f.local_len = len;
-    struct sf_event ev;
     if (!sf_event_from_facts(&f, &ev))
         return;
     if (ev.port == 0) { /* no TIME_WAIT past to get over; sockfix apply reads this */
         fdtab_add(fd, FD_EPHEMERAL_BIND);
         return;
     }
+    const struct sf_policy *p = shim_policy();
+    if (!p)
+        return;
     struct apply_event act = {"bind", fd, facts_socket_family(kind), addr, len};
     struct sf_decision d;
     /* A UDP server never listens: its connection options (tos, priority) go on at bind. */
@@ -89,13 +91,19 @@ int sf_hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
 /* Returns the backlog to pass to the real listen. */
 static int on_listen(int fd, int backlog)
 {
-    const struct sf_policy *p = shim_policy();
     struct sf_sock_facts f;
     struct sockaddr_storage ss;
     socklen_t len;
-    uint8_t kind;
-    if (!p || !facts_begin(kind = facts_socket_kind(fd), SF_SOCK_LISTENER, &f) ||
-        f.type != SF_TYPE_TCP || !facts_own_address(fd, &ss, &len))
+    uint8_t kind = facts_socket_kind(fd);
+    if (!facts_begin(kind, SF_SOCK_LISTENER, &f) || f.type != SF_TYPE_TCP)
+        return backlog;
+    /* Accepted sockets inherit what the listener carries: nothing to do per
+     * connection, whether or not a rule matches (but while start-up is under
+     * way, they get the policy one by one). */
+    const struct sf_policy *p = shim_policy();
+    if (p || shim_ready())
+        fdtab_add(fd, FD_LISTENER_DONE);
+    if (!p || !facts_own_address(fd, &ss, &len))
         return backlog;
     f.local = (struct sockaddr *)&ss;
     f.local_len = len;
@@ -104,9 +112,6 @@ static int on_listen(int fd, int backlog)
     bool matched =
         decide_and_apply(p, &f, &act, SF_PHASE_CONNECTION | SF_PHASE_LISTENER | SF_PHASE_LISTEN_ARG,
                          program_keeps(p, fd), &d);
-    /* Accepted sockets inherit what the listener carries: nothing to do per
-     * connection, whether or not a rule matched. */
-    fdtab_add(fd, FD_LISTENER_DONE);
     if (matched && (d.set & SF_OPT_BIT(SF_OPT_BACKLOG)))
         return d.value[SF_OPT_BACKLOG];
     return backlog;
@@ -201,18 +206,20 @@ int sf_hook_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 static void on_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    const struct sf_policy *p = shim_policy();
     struct sf_sock_facts f;
-    uint8_t kind;
-    if (!p || !facts_begin(kind = facts_socket_kind(fd), SF_SOCK_CLIENT, &f) ||
-        (kind & FD_CLIENT_DONE))
+    uint8_t kind = facts_socket_kind(fd);
+    if (!facts_begin(kind, SF_SOCK_CLIENT, &f) || (kind & FD_CLIENT_DONE))
+        return;
+    const struct sf_policy *p = shim_policy();
+    if (p || shim_ready()) /* decided now, whether or not a rule matches */
+        fdtab_add(fd, FD_CLIENT_DONE);
+    if (!p)
         return;
     f.peer = addr;
     f.peer_len = len;
     struct apply_event act = {"connect", fd, facts_socket_family(kind), addr, len};
     struct sf_decision d;
     decide_and_apply(p, &f, &act, SF_PHASE_CONNECTION | SF_PHASE_CLIENT, program_keeps(p, fd), &d);
-    fdtab_add(fd, FD_CLIENT_DONE);
 }
 
 int sf_hook_connect(int fd, const struct sockaddr *addr, socklen_t len)

@@ -334,6 +334,11 @@ const struct sf_policy *shim_policy(void)
     return p && p->nactive ? p : NULL;
 }
 
+bool shim_ready(void)
+{
+    return STAGE(atomic_load_explicit(&init_word, memory_order_acquire)) == READY;
+}
+
 /* Kept small: every process that inherits LD_PRELOAD runs it, sockets or
  * not. Owner 0 marks the constructor's own short STARTING stage, during
  * which hooks pass through rather than wait (only the thread running

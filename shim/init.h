@@ -4,6 +4,8 @@
 #ifndef SOCKFIX_SHIM_INIT_H
 #define SOCKFIX_SHIM_INIT_H
 
+#include <stdbool.h>
+
 #include "../config/policy.h"
 
 #define SF_STRICT_EXIT 78
@@ -11,5 +13,9 @@
 /* The policy in force, or NULL while start-up is under way on this path
  * (re-entered) or when no rule can apply. Lock-free after start-up. */
 const struct sf_policy *shim_policy(void);
+
+/* Whether start-up is over: a NULL from shim_policy then means no rule can
+ * apply in this process, for good (not a hook re-entered while starting). */
+bool shim_ready(void);
 
 #endif

@@ -161,6 +161,34 @@ Test(live, a_rewritten_title_matches_as_the_library_matched)
     cr_assert(system(cmd) == 0);
 }
 
+Test(live, the_library_records_roles_even_where_no_rule_applies)
+{
+    char none[64], policy[64], cmd[512];
+    write_policy("[other]\nmatch.program = no-such-program\nkeepidle = 5\n", none);
+    write_policy("[cli]\nmatch.role = client\nnodelay = yes\n", policy);
+    struct held h;
+    start_held(true, none, "4", &h);
+    /* the client's ports are both ephemeral: only the record can tell its role */
+    snprintf(cmd, sizeof cmd,
+             "%s apply %d -c %s --dry-run --json | python3 -c 'import json, sys\n"
+             "for s in json.load(sys.stdin)[\"sockets\"]:\n"
+             "    print(\"%%s.%%s=%%s\" %% (s[\"fd\"], s[\"role\"], s[\"role_source\"]))'",
+             SOCKFIX_CLI, (int)h.pid, policy);
+    FILE *p = popen(cmd, "r");
+    struct run_result r = {.pid = h.pid};
+    size_t n = fread(r.out, 1, sizeof r.out - 1, p);
+    r.out[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s", r.out);
+    char key[32];
+    snprintf(key, sizeof key, "%ld.client", result_num(&h.result, "client.fd"));
+    cr_expect_str_eq(result_get(&r, key), "record", "%s", r.out);
+    snprintf(key, sizeof key, "%ld.server", result_num(&h.result, "accepted.fd"));
+    cr_expect_str_eq(result_get(&r, key), "record", "%s", r.out);
+    stop_held(&h);
+    unlink(none);
+    unlink(policy);
+}
+
 /* ---- roles from the kernel ---- */
 
 static const char SRV_CLI[] = "[srv]\nmatch.role = server\nkeepidle = 35\n"
