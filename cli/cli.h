@@ -31,6 +31,9 @@ int cmd_run(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_systemd_dropin(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Prints the command's help on stdout. */
 void print_usage(const char *cmd);

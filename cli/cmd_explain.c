@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../config/event.h"
+#include "../config/flat.h"
 #include "../config/match.h"
 #include "../config/values.h"
 #include "cli.h"
@@ -17,6 +18,7 @@ struct explain_args {
     const char *program;
     const char *address;
     bool family_given;
+    bool attach;                  /* --attach: as sockfix attach decides */
     struct sockaddr_storage addr; /* --address, with --port */
     struct sf_event ev;
 };
@@ -75,6 +77,9 @@ static int parse_option(int c, struct explain_args *a)
                                quoted(optarg));
         a->address = optarg;
         return EXIT_OK;
+    case 'A':
+        a->attach = true;
+        return EXIT_OK;
     case 'p': {
         char *end;
         long port = strtol(optarg, &end, 10);
@@ -129,11 +134,15 @@ static int address_event(struct explain_args *a)
 
 static int parse_args(int argc, char **argv, struct explain_args *a)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},  {"program", required_argument, NULL, 'P'},
-        {"role", required_argument, NULL, 'r'},    {"port", required_argument, NULL, 'p'},
-        {"family", required_argument, NULL, 'f'},  {"type", required_argument, NULL, 't'},
-        {"address", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"program", required_argument, NULL, 'P'},
+                                             {"role", required_argument, NULL, 'r'},
+                                             {"port", required_argument, NULL, 'p'},
+                                             {"family", required_argument, NULL, 'f'},
+                                             {"type", required_argument, NULL, 't'},
+                                             {"address", required_argument, NULL, 'a'},
+                                             {"attach", no_argument, NULL, 'A'},
+                                             {NULL, 0, NULL, 0}};
     *a = (struct explain_args){
         .ev = {.role = SF_ROLE_SERVER, .family = SF_FAMILY_IPV4, .type = SF_TYPE_TCP}};
     opterr = 0;
@@ -151,18 +160,38 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
     return a->address ? address_event(a) : EXIT_OK;
 }
 
-static const char *when_applied(const struct sf_option *o, unsigned role)
+/* When the library applies o to such a socket. */
+static const char *when_applied(const struct sf_option *o, const struct sf_event *ev)
 {
-    if (role == SF_ROLE_CLIENT)
+    if (ev->role == SF_ROLE_CLIENT)
         return "before connect";
     if (o->phase & SF_PHASE_BIND)
         return "before bind";
+    if (ev->type == SF_TYPE_UDP)
+        return "before bind (a UDP server does not listen)";
     if (o->phase & SF_PHASE_LISTEN_ARG)
         return "replaces the listen() backlog";
     if (o->phase & SF_PHASE_LISTENER)
         return "at listen, on the listener only";
     return o->inherited ? "at listen; accepted sockets inherit it"
                         : "at listen and on each accepted socket (not inherited)";
+}
+
+/* When the kernel programs of sockfix attach apply o (attach/sockfix.bpf.c). */
+static const char *when_attached(const struct sf_option *o, const struct sf_event *ev)
+{
+    if (!o->attachable)
+        return "library only: the kernel does not let BPF programs set it";
+    if (ev->role == SF_ROLE_CLIENT)
+        return "library and attach: before connect (cgroup/connect)";
+    if (o->phase & SF_PHASE_BIND)
+        return "library and attach: before bind (cgroup/bind)";
+    if (ev->type == SF_TYPE_UDP)
+        return "library and attach: before bind (cgroup/bind; a UDP server does not listen)";
+    if (o->phase & SF_PHASE_LISTENER)
+        return "library and attach: at listen (sockops), on the listener only";
+    return o->inherited ? "library and attach: at listen (sockops); accepted sockets inherit it"
+                        : "library and attach: at listen and on each accepted socket (sockops)";
 }
 
 static void print_rule_ref(const struct sf_policy *p, const struct sf_decision *d, int opt)
@@ -182,7 +211,30 @@ static void print_rule_ref(const struct sf_policy *p, const struct sf_decision *
     }
 }
 
-static void explain(const struct sf_policy *p, const struct explain_args *a)
+/* The rules that hold for the event: the library's (flat NULL), or those of
+ * the kernel programs, which match the process name. */
+static unsigned print_matching_rules(const struct sf_policy *p, const struct sf_flat *flat,
+                                     const struct sf_event *ev, const char *program)
+{
+    unsigned n = 0;
+    char comm[SF_FLAT_NAME] = "";
+    if (program)
+        snprintf(comm, sizeof comm, "%s", program);
+    size_t count = flat ? flat->nrules : p->nactive;
+    for (size_t i = 0; i < count; i++) {
+        struct sf_decision scratch = {0};
+        const struct sf_rule *r = &p->rules[flat ? flat->rules[i].index : p->active[i]];
+        bool holds =
+            flat ? sf_flat_rule_step(&flat->rules[i], ev, program != NULL, comm, 0, &scratch)
+                 : sf_rule_matches(r, ev);
+        if (holds)
+            printf("%s[%s] line %u", n++ ? ", " : "", r->name, r->line);
+    }
+    return n;
+}
+
+static void explain(const struct sf_policy *p, const struct sf_flat *flat,
+                    const struct explain_args *a)
 {
     const struct sf_event *ev = &a->ev;
     printf("policy:  %s\n", p->source);
@@ -210,14 +262,12 @@ static void explain(const struct sf_policy *p, const struct explain_args *a)
         printf("address: any (rules with match.address not considered; see --address)\n");
 
     struct sf_decision d;
-    sf_decide(p, ev, &d);
+    if (flat)
+        sf_flat_decide(flat, ev, a->program, &d);
+    else
+        sf_decide(p, ev, &d);
     printf("rules:   ");
-    unsigned n = 0;
-    for (size_t i = 0; i < p->nactive; i++) {
-        const struct sf_rule *r = &p->rules[p->active[i]];
-        if (sf_rule_matches(r, ev))
-            printf("%s[%s] line %u", n++ ? ", " : "", r->name, r->line);
-    }
+    unsigned n = print_matching_rules(p, flat, ev, a->program);
     printf("%s\n", n ? "" : "none match");
     if (!d.set) {
         printf("\nNo option is set on such a socket.\n");
@@ -235,8 +285,37 @@ static void explain(const struct sf_policy *p, const struct explain_args *a)
         sf_option_sockopt(o, ev->family, &level, &name, &label);
         printf("%-13s %-8s %-17s ", o->key, value, label);
         print_rule_ref(p, &d, i);
-        printf(", %s\n", when_applied(o, ev->role));
+        printf(", %s\n", flat ? when_attached(o, ev) : when_applied(o, ev));
     }
+}
+
+/* What sockfix attach would say of the policy: its refusals (then nothing
+ * is explained) and its notes. EXIT_OK, or EXIT_POLICY after the refusals. */
+static int attach_view(const struct sf_policy *p, struct sf_flat *flat)
+{
+    if (sf_flat_compile(p, flat) != 0) {
+        fprintf(stderr, "sockfix explain: out of memory\n");
+        return EXIT_FINDINGS;
+    }
+    for (uint32_t i = 0; i < flat->nissues; i++)
+        if (flat->issues[i].error)
+            fprintf(stderr, "%s\n", flat->issues[i].message);
+    if (flat->nerrors) {
+        fprintf(stderr, "sockfix explain: sockfix attach cannot take this policy\n");
+        return EXIT_POLICY;
+    }
+    return EXIT_OK;
+}
+
+static void print_attach_notes(const struct sf_flat *flat, const char *program)
+{
+    printf("\nmode:    sockfix attach (the kernel programs); without --attach: the library\n");
+    if (program && strlen(program) > SF_FLAT_NAME - 1)
+        printf("note:    the kernel keeps the first %d characters of a process name: matched as "
+               "\"%.*s\"\n",
+               SF_FLAT_NAME - 1, SF_FLAT_NAME - 1, program);
+    for (uint32_t i = 0; i < flat->nissues; i++)
+        printf("note:    %s\n", flat->issues[i].message);
 }
 
 int cmd_explain(int argc, char **argv)
@@ -250,9 +329,18 @@ int cmd_explain(int argc, char **argv)
     struct sf_policy *p = load_valid_policy("explain", a.config, "no rule would apply");
     if (!p)
         return EXIT_POLICY;
+    struct sf_flat flat = {0};
+    if (a.attach && (r = attach_view(p, &flat)) != EXIT_OK) {
+        sf_flat_free(&flat);
+        sf_policy_free(p);
+        return r;
+    }
     const char *names[1] = {a.program};
     sf_policy_select_program(p, names, a.program ? 1 : 0);
-    explain(p, &a);
+    explain(p, a.attach ? &flat : NULL, &a);
+    if (a.attach)
+        print_attach_notes(&flat, a.program);
+    sf_flat_free(&flat);
     sf_policy_free(p);
     return EXIT_OK;
 }

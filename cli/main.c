@@ -53,11 +53,15 @@ const struct command commands[] = {
     {"explain", cmd_explain, "show the options a policy gives one kind of socket",
      "usage: sockfix explain [-c FILE] [--program NAME] [--role server|client] [--port N]\n"
      "                       [--family ipv4|ipv6] [--type tcp|udp] [--address ADDR]\n"
+     "                       [--attach]\n"
      "\n"
      "Prints the merged options for such a socket and, for each, the rule (section and\n"
      "line) that set it. Defaults: the policy a program started now would use, role\n"
      "server, family ipv4, type tcp, no program name and no port (rules with\n"
      "match.program or match.port then do not match).\n"
+     "  --attach  as sockfix attach decides: the program is its process name (first 15\n"
+     "            characters); for each option, whether the library and the kernel\n"
+     "            programs apply it, and when\n"
      "Exit status: 0, 78 when the policy has errors, 2 on usage errors.\n"},
     {"run", cmd_run, "run a program under the policy",
      "usage: sockfix run [-c FILE] [--log LEVEL] [--strict] [--] CMD [ARG...]\n"
@@ -71,15 +75,17 @@ const struct command commands[] = {
      "  --log LEVEL        off, error, warn, info or debug (sets SOCKFIX_LOG)\n"
      "  --strict           a policy error stops the program (sets SOCKFIX_STRICT=1)\n"},
     {"inspect", cmd_inspect, "show the options on a running process's sockets",
-     "usage: sockfix inspect PID [--json]\n"
+     "usage: sockfix inspect PID [--tree] [--json]\n"
      "\n"
      "Lists every TCP and UDP socket of process PID with its role, addresses and the\n"
      "options sockfix manages, read from the kernel through pidfd_getfd (Linux 5.6+).\n"
+     "  --tree   the sockets of PID's descendants too, each socket once with its holders\n"
+     "  --json   the same as JSON\n"
      "Needs ptrace access to PID: root, or the same user where kernel.yama.ptrace_scope\n"
      "allows it.\n"
      "Exit status: 0, 1 when the process cannot be read, 2 on usage errors.\n"},
     {"apply", cmd_apply, "apply the policy to a running process's sockets, no restart",
-     "usage: sockfix apply PID [-c FILE] [--dry-run] [--json]\n"
+     "usage: sockfix apply PID [-c FILE] [--tree] [--dry-run] [--json]\n"
      "\n"
      "Sets the policy's options on the existing TCP and UDP sockets of process PID,\n"
      "through duplicates taken with pidfd_getfd (Linux 5.6+): no restart, no\n"
@@ -91,6 +97,7 @@ const struct command commands[] = {
      "precedence = program, an option whose value differs from a fresh socket's is\n"
      "taken as the program's and kept. The process is neither stopped nor signalled.\n"
      "  -c, --config FILE  the policy (default: as for a program started now)\n"
+     "  --tree             the sockets of PID's descendants too (prefork servers)\n"
      "  --dry-run          print what would change (old -> new), change nothing\n"
      "  --json             the same as JSON\n"
      "Needs ptrace access to PID: root or CAP_SYS_PTRACE, or the same user where\n"
@@ -106,6 +113,35 @@ const struct command commands[] = {
      "78 with the errors). Then run: systemctl daemon-reload && systemctl restart UNIT.\n"
      "The drop-in's LD_PRELOAD replaces one the unit sets itself.\n"
      "Exit status: 0; 1 when the file cannot be written; 2 on usage errors.\n"},
+    {"attach", cmd_attach, "the policy for every process of a cgroup, through eBPF",
+     "usage: sockfix attach [-c FILE] CGROUP | --unit NAME | --pid PID\n"
+     "\n"
+     "Loads kernel programs that give the sockets of every process in the cgroup, and in\n"
+     "the cgroups below it, the policy: static, Go, setuid and io_uring programs too, which\n"
+     "LD_PRELOAD cannot reach. CGROUP is a directory of the cgroup v2 hierarchy (absolute\n"
+     "path); --unit NAME names a systemd unit's cgroup, --pid PID a process's. The\n"
+     "programs stay attached after sockfix exits (pinned under /sys/fs/bpf/sockfix) and\n"
+     "through restarts of the services; attaching again replaces the policy atomically.\n"
+     "The policy is validated first; the options the kernel does not let BPF programs set\n"
+     "are named with their rule and line (sockfix explain --attach shows them), and a\n"
+     "match.program glob the kernel cannot evaluate is refused. match.program is matched\n"
+     "against the process name the kernel keeps (its first 15 characters).\n"
+     "Needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (root), Linux 5.17 or later.\n"
+     "  -c, --config FILE  the policy (default: as for a program started now)\n"
+     "Exit status: 0; 1 when it cannot be attached; 2 on usage errors; 78 when the policy\n"
+     "has errors or the kernel programs cannot take it.\n"},
+    {"detach", cmd_detach, "remove a cgroup's attachment",
+     "usage: sockfix detach CGROUP | --unit NAME | --pid PID\n"
+     "\n"
+     "Removes sockfix's programs from the cgroup. Sockets that exist keep their options.\n"
+     "Exit status: 0; 1 when the cgroup has no attachment; 2 on usage errors.\n"},
+    {"status", cmd_status, "every attachment, with its counters",
+     "usage: sockfix status [--json]\n"
+     "\n"
+     "Lists every sockfix attachment: its cgroup, policy file, rule count and counters\n"
+     "(sockets configured, options set, setsockopt calls the kernel refused by option and\n"
+     "errno, values of the program replaced), and per program its runs and average cost\n"
+     "when kernel.bpf_stats_enabled = 1.\n"},
     {"help", help_command, "show help for a command", "usage: sockfix help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
 };

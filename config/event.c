@@ -1,43 +1,49 @@
 #include "event.h"
 
+#include "decide.h"
+
 #include <netinet/in.h>
 #include <string.h>
 
-bool sf_event_set_address(int domain, const struct sockaddr *sa, socklen_t len, struct sf_event *ev)
+/* The address bytes and port of sa, an address of the socket's own domain. */
+static bool unpack(int domain, const struct sockaddr *sa, socklen_t len, const uint8_t **ip,
+                   unsigned *port)
 {
     if (!sa || len < (socklen_t)sizeof(sa_family_t) || sa->sa_family != domain)
         return false;
     if (domain == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        ev->family = SF_FAMILY_IPV4;
-        ev->port = ntohs(in->sin_port);
-        memset(ev->addr, 0, sizeof ev->addr);
-        memcpy(ev->addr, &in->sin_addr, 4);
-        ev->have_addr = true;
+        *ip = (const uint8_t *)&in->sin_addr;
+        *port = ntohs(in->sin_port);
         return true;
     }
     if (domain == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        bool mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
-        ev->family = mapped ? SF_FAMILY_IPV4 : SF_FAMILY_IPV6;
-        ev->port = ntohs(in6->sin6_port);
-        memset(ev->addr, 0, sizeof ev->addr);
-        memcpy(ev->addr, in6->sin6_addr.s6_addr + (mapped ? 12 : 0), mapped ? 4 : 16);
-        ev->have_addr = true;
+        *ip = in6->sin6_addr.s6_addr;
+        *port = ntohs(in6->sin6_port);
         return true;
     }
     return false;
 }
 
-/* An accepted socket whose listener is out of sight. */
+bool sf_event_set_address(int domain, const struct sockaddr *sa, socklen_t len, struct sf_event *ev)
+{
+    const uint8_t *ip;
+    unsigned port;
+    if (!unpack(domain, sa, len, &ip, &port))
+        return false;
+    sf_event_address(ev, domain == AF_INET6, ip, port);
+    return true;
+}
+
+/* An accepted socket whose listener is out of sight (decide.h). */
 static bool accepted_without_listener(const struct sf_sock_facts *f, struct sf_event *ev)
 {
-    if (!sf_event_set_address(f->domain, f->local, f->local_len, ev))
+    const uint8_t *ip;
+    unsigned port;
+    if (!unpack(f->domain, f->local, f->local_len, &ip, &port))
         return false;
-    if (f->domain == AF_INET6 && ev->family == SF_FAMILY_IPV4) { /* from a listener on :: */
-        ev->family = SF_FAMILY_IPV6;
-        memset(ev->addr, 0, sizeof ev->addr);
-    }
+    sf_event_accepted_address(ev, f->domain == AF_INET6, ip, port);
     return true;
 }
 

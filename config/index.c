@@ -23,10 +23,18 @@ static void combo_event(unsigned c, struct sf_event *ev)
     ev->port = 0;
 }
 
-static void fold_portless(const struct sf_policy *p, struct sf_index *ix)
+static int fold_portless(const struct sf_policy *p, struct sf_index *ix)
 {
+    ix->addressed = malloc((p->nactive ? p->nactive : 1) * sizeof *ix->addressed);
+    if (!ix->addressed)
+        return -1;
+    for (size_t i = 0; i < p->nactive; i++) {
+        const struct sf_rule *r = &p->rules[p->active[i]];
+        if (!r->nports && r->naddrs)
+            ix->addressed[ix->naddressed++] = (uint32_t)i;
+    }
     for (unsigned c = 0; c < SF_COMBOS; c++) {
-        struct sf_event ev;
+        struct sf_event ev = {0};
         combo_event(c, &ev);
         uint32_t applicable = sf_options_applicable(ev.type, ev.role);
         for (int o = 0; o < SF_OPT_COUNT; o++)
@@ -34,7 +42,7 @@ static void fold_portless(const struct sf_policy *p, struct sf_index *ix)
         ix->base_matched[c] = 0;
         for (size_t i = 0; i < p->nactive; i++) {
             const struct sf_rule *r = &p->rules[p->active[i]];
-            if (r->nports || !sf_rule_matches(r, &ev))
+            if (r->nports || r->naddrs || !sf_rule_matches(r, &ev))
                 continue;
             ix->base_matched[c]++;
             for (int o = 0; o < SF_OPT_COUNT; o++)
@@ -42,6 +50,7 @@ static void fold_portless(const struct sf_policy *p, struct sf_index *ix)
                     ix->base[c][o] = (struct sf_writer){(int32_t)i, r->value[o]};
         }
     }
+    return 0;
 }
 
 static int by_value(const void *a, const void *b)
@@ -168,6 +177,7 @@ void sf_index_free(struct sf_index *ix)
     free(ix->bounds);
     free(ix->seg_start);
     free(ix->seg_pos);
+    free(ix->addressed);
     free(ix);
 }
 
@@ -178,8 +188,7 @@ int sf_index_build(struct sf_policy *p)
     struct sf_index *ix = calloc(1, sizeof *ix);
     if (!ix)
         return -1;
-    fold_portless(p, ix);
-    if (build_segments(p, ix) != 0) {
+    if (fold_portless(p, ix) != 0 || build_segments(p, ix) != 0) {
         sf_index_free(ix);
         return -1;
     }

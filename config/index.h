@@ -6,8 +6,10 @@
  * match.port are folded, per combination of role, family and type, into the
  * last writer of each option; rules with match.port are found through the
  * port: a sorted list of range boundaries splits 1..65535 into segments,
- * each listing the rules that cover it. Deciding takes the folded writers,
- * a binary search for the port and the few rules of its segment. */
+ * each listing the rules that cover it. Rules with match.address but no
+ * match.port depend on the address: they are listed apart and tried on each
+ * event. Deciding takes the folded writers, a binary search for the port,
+ * the few rules of its segment and the address rules. */
 #ifndef SOCKFIX_CONFIG_INDEX_H
 #define SOCKFIX_CONFIG_INDEX_H
 
@@ -30,6 +32,8 @@ struct sf_index {
     uint32_t *bounds;    /* ports, ascending; the last is 65536 */
     uint32_t *seg_start; /* nbounds + 1 offsets into seg_pos */
     uint32_t *seg_pos;   /* active positions of port rules, ascending per segment */
+    uint32_t naddressed;
+    uint32_t *addressed; /* active positions of rules with match.address but no match.port */
 };
 
 struct sf_policy;

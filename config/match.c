@@ -2,47 +2,13 @@
 
 #include <string.h>
 
-static bool in_cidr(const struct sf_cidr *c, const struct sf_event *ev)
-{
-    if (c->family != ev->family)
-        return false;
-    unsigned full = c->prefix / 8, rest = c->prefix % 8;
-    if (memcmp(c->addr, ev->addr, full) != 0)
-        return false;
-    if (!rest)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return (c->addr[full] & mask) == (ev->addr[full] & mask);
-}
-
-static bool address_matches(const struct sf_rule *r, const struct sf_event *ev)
-{
-    if (r->naddrs == 0)
-        return true;
-    if (!ev->have_addr)
-        return false;
-    for (size_t i = 0; i < r->naddrs; i++)
-        if (in_cidr(&r->addrs[i], ev))
-            return true;
-    return false;
-}
+#include "decide.h"
 
 int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev)
 {
-    if (!(r->types & ev->type))
-        return 0;
-    if (r->roles && !(r->roles & ev->role))
-        return 0;
-    if (r->families && !(r->families & ev->family))
-        return 0;
-    if (!address_matches(r, ev))
-        return 0;
-    if (r->nports == 0)
-        return 1;
-    for (size_t i = 0; i < r->nports; i++)
-        if (ev->port >= r->ports[i].lo && ev->port <= r->ports[i].hi)
-            return 1;
-    return 0;
+    return sf_kind_matches(r->types, r->roles, r->families, ev) &&
+           sf_cidrs_hold(r->addrs, (unsigned)r->naddrs, ev) &&
+           sf_ports_hold(r->ports, (unsigned)r->nports, ev->port);
 }
 
 /* Options that exist for a socket of this family (IPV6_V6ONLY: IPv6 only). */
@@ -55,19 +21,6 @@ static uint32_t family_options(unsigned family)
     return m;
 }
 
-static void imply_keepalive(struct sf_decision *d)
-{
-    uint32_t ka = SF_OPT_BIT(SF_OPT_KEEPALIVE);
-    if (d->set & ka) {
-        if (!d->value[SF_OPT_KEEPALIVE])
-            d->set &= ~SF_KEEPALIVE_TIMERS;
-    } else if (d->set & SF_KEEPALIVE_TIMERS) {
-        d->set |= ka;
-        d->value[SF_OPT_KEEPALIVE] = 1;
-        d->rule[SF_OPT_KEEPALIVE] = SF_RULE_IMPLIED;
-    }
-}
-
 unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
 {
     uint32_t applicable = sf_options_applicable(ev->type, ev->role);
@@ -78,18 +31,25 @@ unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev, st
         if (!sf_rule_matches(r, ev))
             continue;
         matched++;
-        uint32_t take = r->set & applicable;
-        for (int o = 0; take; o++, take >>= 1) {
-            if (!(take & 1))
-                continue;
-            d->value[o] = r->value[o];
-            d->rule[o] = (uint32_t)p->active[i];
-        }
-        d->set |= r->set & applicable;
+        sf_take(d, r->set & applicable, r->value, (uint32_t)p->active[i]);
     }
-    d->set &= family_options(ev->family);
-    imply_keepalive(d);
+    sf_finish(d, family_options(ev->family));
     return matched;
+}
+
+/* Rule p->active[pos] over ev: the writers of the options it sets, when it
+ * holds and comes after their current writer. 1 when it held. */
+static unsigned merge_rule(const struct sf_policy *p, int32_t pos, const struct sf_event *ev,
+                           uint32_t applicable, struct sf_writer *w)
+{
+    const struct sf_rule *r = &p->rules[p->active[pos]];
+    if (!sf_rule_matches(r, ev))
+        return 0;
+    uint32_t take = r->set & applicable;
+    for (int o = 0; take; o++, take >>= 1)
+        if ((take & 1) && pos > w[o].pos)
+            w[o] = (struct sf_writer){pos, r->value[o]};
+    return 1;
 }
 
 unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
@@ -101,8 +61,8 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
     struct sf_writer w[SF_OPT_COUNT];
     memcpy(w, ix->base[c], sizeof w);
     unsigned matched = ix->base_matched[c];
+    uint32_t applicable = sf_options_applicable(ev->type, ev->role);
     if (ev->port && ix->nbounds) {
-        uint32_t applicable = sf_options_applicable(ev->type, ev->role);
         long lo = 0, hi = (long)ix->nbounds - 1, k = -1;
         while (lo <= hi) {
             long mid = (lo + hi) / 2;
@@ -113,18 +73,11 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
                 hi = mid - 1;
             }
         }
-        for (uint32_t e = k < 0 ? 0 : ix->seg_start[k]; k >= 0 && e < ix->seg_start[k + 1]; e++) {
-            int32_t pos = (int32_t)ix->seg_pos[e];
-            const struct sf_rule *r = &p->rules[p->active[pos]];
-            if (!sf_rule_matches(r, ev))
-                continue;
-            matched++;
-            uint32_t take = r->set & applicable;
-            for (int o = 0; take; o++, take >>= 1)
-                if ((take & 1) && pos > w[o].pos)
-                    w[o] = (struct sf_writer){pos, r->value[o]};
-        }
+        for (uint32_t e = k < 0 ? 0 : ix->seg_start[k]; k >= 0 && e < ix->seg_start[k + 1]; e++)
+            matched += merge_rule(p, (int32_t)ix->seg_pos[e], ev, applicable, w);
     }
+    for (uint32_t e = 0; ev->have_addr && e < ix->naddressed; e++)
+        matched += merge_rule(p, (int32_t)ix->addressed[e], ev, applicable, w);
     d->set = 0;
     for (int o = 0; o < SF_OPT_COUNT; o++) {
         if (w[o].pos < 0)
@@ -133,7 +86,6 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
         d->value[o] = w[o].value;
         d->rule[o] = (uint32_t)p->active[w[o].pos];
     }
-    d->set &= family_options(ev->family);
-    imply_keepalive(d);
+    sf_finish(d, family_options(ev->family));
     return matched;
 }

@@ -22,7 +22,7 @@
         .key = k, .level = lvl, .optname = name, .optlabel = #name, .kind = kd, .min = lo,         \
         .max = hi, .phase = ph, .types = ty, .roles = ro, .inherited = true, .level6 = 0,          \
         .optname6 = 0, .optlabel6 = NULL, .families = 0, .readback = SF_READS_AS_SET,              \
-        .autotuned = false, .needs_cap_above = -1, __VA_ARGS__                                     \
+        .autotuned = false, .needs_cap_above = -1, .attachable = true, __VA_ARGS__                 \
     }
 #define SIX(lvl, name) .level6 = (lvl), .optname6 = (name), .optlabel6 = #name
 
@@ -52,16 +52,20 @@ const struct sf_option sf_options[SF_OPT_COUNT] = {
                                 INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
     [SF_OPT_NODELAY] = OPT("nodelay", IPPROTO_TCP, TCP_NODELAY, SF_VAL_BOOL, 0, 1,
                            SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
-    [SF_OPT_BACKLOG] = OPT("backlog", 0, 0, SF_VAL_COUNT, 1, 65535, SF_PHASE_LISTEN_ARG, TCP_ONLY,
-                           SF_ROLE_SERVER, .optlabel = "listen backlog", .inherited = false),
+    [SF_OPT_BACKLOG] =
+        OPT("backlog", 0, 0, SF_VAL_COUNT, 1, 65535, SF_PHASE_LISTEN_ARG, TCP_ONLY, SF_ROLE_SERVER,
+            .optlabel = "listen backlog", .inherited = false, .attachable = false),
     /* IPV6_V6ONLY fails with EINVAL once the socket is bound: before bind only. */
-    [SF_OPT_V6ONLY] = OPT("v6only", IPPROTO_IPV6, IPV6_V6ONLY, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND,
-                          ANY_TYPE, SF_ROLE_SERVER, .families = SF_FAMILY_IPV6),
-    [SF_OPT_FREEBIND] = OPT("freebind", IPPROTO_IP, IP_FREEBIND, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND,
-                            ANY_TYPE, SF_ROLE_SERVER, SIX(IPPROTO_IPV6, IPV6_FREEBIND)),
+    [SF_OPT_V6ONLY] =
+        OPT("v6only", IPPROTO_IPV6, IPV6_V6ONLY, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE,
+            SF_ROLE_SERVER, .families = SF_FAMILY_IPV6, .attachable = false),
+    [SF_OPT_FREEBIND] =
+        OPT("freebind", IPPROTO_IP, IP_FREEBIND, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE,
+            SF_ROLE_SERVER, SIX(IPPROTO_IPV6, IPV6_FREEBIND), .attachable = false),
     [SF_OPT_TRANSPARENT] =
         OPT("transparent", IPPROTO_IP, IP_TRANSPARENT, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE,
-            SF_ROLE_SERVER, SIX(IPPROTO_IPV6, IPV6_TRANSPARENT), .needs_cap_above = 0),
+            SF_ROLE_SERVER, SIX(IPPROTO_IPV6, IPV6_TRANSPARENT), .needs_cap_above = 0,
+            .attachable = false),
     [SF_OPT_BIND_DEVICE] = OPT("bind_device", SOL_SOCKET, SO_BINDTODEVICE, SF_VAL_NAME, 1,
                                SF_NAME_MAX, SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE, ANY_ROLE),
     [SF_OPT_RCVBUF] =
@@ -71,12 +75,14 @@ const struct sf_option sf_options[SF_OPT_COUNT] = {
         OPT("sndbuf", SOL_SOCKET, SO_SNDBUF, SF_VAL_SIZE, 1024, 536870912, SF_PHASE_CONNECTION,
             TCP_ONLY, ANY_ROLE, .readback = SF_READS_DOUBLED, .autotuned = true),
     [SF_OPT_LINGER] = OPT("linger", SOL_SOCKET, SO_LINGER, SF_VAL_LINGER, -1, 32767,
-                          SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
-    [SF_OPT_DEFER_ACCEPT] = OPT("defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT, SF_VAL_SECONDS, 0,
-                                32767, SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER,
-                                .inherited = false, .readback = SF_READS_RETRANS_ROUNDED),
-    [SF_OPT_FASTOPEN] = OPT("fastopen", IPPROTO_TCP, TCP_FASTOPEN, SF_VAL_COUNT, 0, 65535,
-                            SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER, .inherited = false),
+                          SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .attachable = false),
+    [SF_OPT_DEFER_ACCEPT] =
+        OPT("defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT, SF_VAL_SECONDS, 0, 32767,
+            SF_PHASE_LISTENER, TCP_ONLY, SF_ROLE_SERVER, .inherited = false,
+            .readback = SF_READS_RETRANS_ROUNDED, .attachable = false),
+    [SF_OPT_FASTOPEN] =
+        OPT("fastopen", IPPROTO_TCP, TCP_FASTOPEN, SF_VAL_COUNT, 0, 65535, SF_PHASE_LISTENER,
+            TCP_ONLY, SF_ROLE_SERVER, .inherited = false, .attachable = false),
     [SF_OPT_MAXSEG] =
         OPT("maxseg", IPPROTO_TCP, TCP_MAXSEG, SF_VAL_COUNT, 88, 32767, SF_PHASE_CONNECTION,
             TCP_ONLY, ANY_ROLE, .readback = SF_READS_CLAMP_ON_CONNECTIONS, .autotuned = true),

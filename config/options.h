@@ -97,6 +97,8 @@ struct sf_option {
     bool autotuned;          /* the kernel tunes it on connections: there a difference from a fresh
                                 socket says nothing of who set it */
     int64_t needs_cap_above; /* CAP_NET_ADMIN is needed for values above this; -1: never */
+    bool attachable;         /* bpf_setsockopt accepts it from the cgroup hooks sockfix attach uses
+                                (measured: tests/attach/test_attach.c) */
 };
 
 extern const struct sf_option sf_options[SF_OPT_COUNT];

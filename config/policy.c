@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "values.h"
 
 #define GLOBAL_SECTION "sockfix"
@@ -86,7 +87,8 @@ static void append_to(struct sf_error **list, size_t *n, bool *oom, struct sf_er
 
 static void append_error(struct sf_policy *p, bool *oom, unsigned line, const char *buf)
 {
-    append_to(&p->errors, &p->nerrors, oom, (struct sf_error){.line = line, .message = (char *)buf});
+    append_to(&p->errors, &p->nerrors, oom,
+              (struct sf_error){.line = line, .message = (char *)buf});
 }
 
 #define ERROR(c, line, ...) add_error_at((c)->p, &(c)->oom, (line), __VA_ARGS__)
@@ -449,6 +451,7 @@ static bool program_item(struct parse_ctx *c, const char *key, char *t)
     if (!v)
         return false;
     r->programs = v;
+    r->programs_line = c->lineno;
     if (!(v[r->nprograms] = strdup(t))) {
         c->oom = true;
         return false;
@@ -787,10 +790,8 @@ struct sf_policy *sf_policy_failed(const char *source, const char *message)
 static bool glob_matches(const char *glob, const char *name)
 {
     size_t special = strcspn(glob, "*?[\\");
-    if (glob[special] == '\0')
-        return strcmp(glob, name) == 0;
-    if (glob[special] == '*' && glob[special + 1] == '\0')
-        return strncmp(glob, name, special) == 0;
+    if (glob[special] == '\0' || (glob[special] == '*' && glob[special + 1] == '\0'))
+        return sf_simple_glob_matches(glob, (unsigned)special, glob[special] == '*', name);
     return fnmatch(glob, name, 0) == 0;
 }
 
@@ -817,12 +818,7 @@ int sf_policy_select_program(struct sf_policy *p, const char *const *names, size
     p->active_set = 0;
     for (size_t i = 0; i < p->nactive; i++)
         p->active_set |= p->rules[p->active[i]].set;
-    /* The index folds rules by kind and port; rules that match addresses are
-     * decided by scanning (fine for the hundreds of rules a policy has). */
-    for (size_t i = 0; i < p->nactive; i++)
-        if (p->rules[p->active[i]].naddrs)
-            return 0;
-    return p->nerrors ? 0 : sf_index_build(p);
+    return sf_index_build(p);
 }
 
 const char *sf_policy_name(const struct sf_policy *p, int32_t value)

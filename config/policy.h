@@ -38,6 +38,7 @@ struct sf_rule {
     unsigned line; /* line of the header */
     char **programs;
     size_t nprograms;
+    unsigned programs_line; /* of match.program */
     struct sf_port_range *ports;
     size_t nports;
     struct sf_cidr *addrs; /* match.address */
@@ -94,7 +95,8 @@ struct sf_policy *sf_policy_failed(const char *source, const char *message);
 
 /* Makes active the rules whose match.program globs match one of names (or
  * that have no match.program), then builds the matching index. May be
- * called again for other names; not while the policy is shared. */
+ * called again for other names; not while the policy is shared. 0, or -1
+ * when out of memory for the index (sf_decide then scans the rules). */
 int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames);
 
 /* The name a SF_VAL_NAME option's value stands for. */

@@ -5,6 +5,8 @@ set -euo pipefail
 
 sockfix_packages=(build-essential cmake pkg-config libinih-dev libcriterion-dev
     python3 busybox iproute2 strace musl-tools lintian
+    # sockfix attach: BPF programs (clang's bpf target), skeletons (bpftool), libbpf
+    clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
     # the compatibility suite's real programs (tests/compat/)
     socat nginx-light redis-server memcached lighttpd curl perl golang-go "$@")
 

@@ -286,3 +286,27 @@ Test(match, the_index_follows_program_selection)
     expect_same_decisions(p);
     sf_policy_free(p);
 }
+
+/* sockfix apply selects the program again for each process: a selection
+ * with address rules must not decide with the index of the one before. */
+Test(match, address_rules_after_another_selection)
+{
+    struct sf_policy *p = parse("[a]\nmatch.program = one\nkeepidle = 5\n"
+                                "[b]\nmatch.program = two\nmatch.address = 10.0.0.0/8\n"
+                                "keepidle = 7\n");
+    struct sf_event ev = server(80);
+    ev.have_addr = true;
+    memcpy(ev.addr, (uint8_t[]){127, 0, 0, 1}, 4);
+    struct sf_decision d;
+    sf_policy_select_program(p, (const char *[]){"one"}, 1);
+    cr_expect_eq(sf_decide(p, &ev, &d), 1);
+    cr_expect_eq(d.value[SF_OPT_KEEPIDLE], 5);
+    sf_policy_select_program(p, (const char *[]){"two"}, 1);
+    cr_expect_eq(sf_decide(p, &ev, &d), 0, "127.0.0.1 is not in 10.0.0.0/8");
+    cr_expect_eq(d.set, 0);
+    memcpy(ev.addr, (uint8_t[]){10, 1, 2, 3}, 4);
+    cr_expect_eq(sf_decide(p, &ev, &d), 1);
+    cr_expect_eq(d.value[SF_OPT_KEEPIDLE], 7);
+    cr_expect_eq(d.rule[SF_OPT_KEEPIDLE], 1);
+    sf_policy_free(p);
+}
