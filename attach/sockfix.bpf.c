@@ -6,6 +6,8 @@
  *   sockops, TCP_LISTEN_CB    a listener: connection and listener options,
  *                             which accepted sockets inherit
  *   sockops, PASSIVE_ESTAB.   an accepted socket: what it does not inherit
+ *                             (sockets from listeners made before the attach
+ *                             are existing sockets: sockfix apply sets those)
  *   cgroup/connect4, 6        a client: connection and client options,
  *                             before the connect
  *   cgroup/setsockopt         the program's own options: kept as its own
@@ -56,13 +58,23 @@ struct {
     __type(value, struct sf_flat_rule);
 } rules SEC(".maps");
 
-/* Per socket, cloned to the sockets a listener accepts. */
+/* Per socket: its event, and the options the program set itself. */
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct sf_attach_sockstate);
+} sockstate SEC(".maps");
+
+/* A listener's event, cloned by the kernel to every socket it accepts; kept
+ * only when accepted sockets need more than they inherit (accepted_need):
+ * each clone is an allocation on the accept path. */
 struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
     __type(key, int);
     __type(value, struct sf_attach_sockstate);
-} sockstate SEC(".maps");
+} inherited SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -136,7 +148,9 @@ static __u32 decide(const struct sf_flat_config *cfg, struct decision *c)
     c->applicable = sf_flat_applicable(cfg, &c->ev);
     c->matched = 0;
     c->d.set = 0;
-    bpf_loop(cfg->nrules < SF_FLAT_MAX_RULES ? cfg->nrules : SF_FLAT_MAX_RULES, take_rule, &l, 0);
+    if (sf_flat_may_hold(cfg, &c->ev))
+        bpf_loop(cfg->nrules < SF_FLAT_MAX_RULES ? cfg->nrules : SF_FLAT_MAX_RULES, take_rule, &l,
+                 0);
     sf_finish(&c->d, sf_flat_family_options(cfg, &c->ev));
     count(SF_COUNT_DECISIONS, 1);
     return c->matched;
@@ -207,10 +221,11 @@ static __u32 program_keeps(const struct sf_flat_config *cfg, struct bpf_sock *sk
     return st && cfg->precedence == 0 /* SF_PRECEDENCE_PROGRAM */ ? st->program_set : 0;
 }
 
-/* What a later setsockopt of the program is measured against. */
-static void remember(struct bpf_sock *sk, const struct decision *c)
+/* What a later setsockopt of the program is measured against (in map
+ * sockstate), or what a listener passes on (inherited). */
+static void remember_in(void *map, struct bpf_sock *sk, const struct decision *c)
 {
-    struct sf_attach_sockstate *st = state(sk, 1);
+    struct sf_attach_sockstate *st = bpf_sk_storage_get(map, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     if (!st)
         return;
     st->ev = c->ev;
@@ -244,16 +259,17 @@ static __always_inline void address_of(const struct bpf_sock_addr *a, int six, _
     __builtin_memcpy(ip, w, 16);
 }
 
-/* A fresh workspace on sk for one event; NULL when none can be had. */
-static struct decision *start(struct bpf_sock *sk, unsigned role, unsigned type, int with_comm)
+/* A fresh workspace on sk for the event ev; NULL when none can be had.
+ * Callers ask sf_flat_may_hold first: a socket no rule can take costs no
+ * storage. */
+static struct decision *start(struct bpf_sock *sk, const struct sf_event *ev, int with_comm)
 {
     struct decision *c =
         sk ? bpf_sk_storage_get(&workspace, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : 0;
     if (!c)
         return 0;
     __builtin_memset(c, 0, sizeof *c);
-    c->ev.role = role;
-    c->ev.type = type;
+    c->ev = *ev;
     if (with_comm && bpf_get_current_comm(c->comm, sizeof c->comm) == 0)
         c->have_comm = 1;
     return c;
@@ -272,18 +288,19 @@ static __always_inline void on_bind(struct bpf_sock_addr *a, int six)
     unsigned port = bpf_ntohs((__u16)a->user_port);
     if (!cfg || !sk || !type || port == 0) /* port 0: no TIME_WAIT past to get over */
         return;
-    struct decision *c = start(sk, SF_ROLE_SERVER, type, 1);
+    struct sf_event ev = {.role = SF_ROLE_SERVER, .type = type};
     __u8 ip[16];
+    address_of(a, six, ip);
+    sf_event_address(&ev, six, ip, port);
+    struct decision *c = sf_flat_may_hold(cfg, &ev) ? start(sk, &ev, 1) : 0;
     if (!c)
         return;
-    address_of(a, six, ip);
-    sf_event_address(&c->ev, six, ip, port);
     if (decide(cfg, c)) {
         /* A UDP server never listens: its connection options go on at bind. */
         __u32 phases = SF_PHASE_BIND | (type == SF_TYPE_UDP ? SF_PHASE_CONNECTION : 0);
         apply(a, six, cfg, &c->d, phases, program_keeps(cfg, sk));
         if (type == SF_TYPE_UDP)
-            remember(sk, c);
+            remember_in(&sockstate, sk, c);
     }
     done_with(sk);
 }
@@ -312,15 +329,16 @@ static __always_inline void on_connect(struct bpf_sock_addr *a, int six)
     struct sf_attach_sockstate *st = state(sk, 0);
     if (st && st->settled && st->ev.role == SF_ROLE_CLIENT)
         return; /* once per socket, as the library */
-    struct decision *c = start(sk, SF_ROLE_CLIENT, type, 1);
+    struct sf_event ev = {.role = SF_ROLE_CLIENT, .type = type};
     __u8 ip[16];
+    address_of(a, six, ip);
+    sf_event_address(&ev, six, ip, bpf_ntohs((__u16)a->user_port));
+    struct decision *c = sf_flat_may_hold(cfg, &ev) ? start(sk, &ev, 1) : 0;
     if (!c)
         return;
-    address_of(a, six, ip);
-    sf_event_address(&c->ev, six, ip, bpf_ntohs((__u16)a->user_port));
     if (decide(cfg, c))
         apply(a, six, cfg, &c->d, SF_PHASE_CONNECTION | SF_PHASE_CLIENT, program_keeps(cfg, sk));
-    remember(sk, c);
+    remember_in(&sockstate, sk, c);
     done_with(sk);
 }
 
@@ -348,6 +366,14 @@ static void local_address(const struct bpf_sock_ops *s, int six, __u8 ip[16])
 }
 
 /* A listener: what it carries, its connections inherit. */
+/* Whether accepted sockets need their listener's event: for options a
+ * listener does not pass on, or to meet the program's own setsockopt with
+ * the policy's values. */
+static int accepted_need(const struct sf_flat_config *cfg)
+{
+    return (cfg->not_inherited & cfg->set_anywhere) || cfg->precedence == 1 /* POLICY */;
+}
+
 static void on_listen(struct bpf_sock_ops *s)
 {
     const struct sf_flat_config *cfg = policy();
@@ -355,21 +381,22 @@ static void on_listen(struct bpf_sock_ops *s)
     if (!cfg || !sk)
         return;
     int six = s->family == AF_INET6;
-    struct decision *c = start(sk, SF_ROLE_SERVER, SF_TYPE_TCP, 1);
+    struct sf_event ev = {.role = SF_ROLE_SERVER, .type = SF_TYPE_TCP};
     __u8 ip[16];
+    local_address(s, six, ip);
+    sf_event_address(&ev, six, ip, s->local_port);
+    struct decision *c = sf_flat_may_hold(cfg, &ev) ? start(sk, &ev, 1) : 0;
     if (!c)
         return;
-    local_address(s, six, ip);
-    sf_event_address(&c->ev, six, ip, s->local_port);
     if (decide(cfg, c))
         apply(s, six, cfg, &c->d, SF_PHASE_CONNECTION | SF_PHASE_LISTENER, program_keeps(cfg, sk));
-    remember(sk, c); /* cloned to every accepted socket */
+    remember_in(&sockstate, sk, c);
+    if (accepted_need(cfg))
+        remember_in(&inherited, sk, c); /* cloned to every accepted socket */
     done_with(sk);
 }
 
-/* An accepted socket: decided as its listener (its cloned state), it gets
- * what the kernel did not copy; one from a listener made before the attach
- * gets the policy itself, with no process name to match (softirq). */
+/* An accepted socket, decided as its listener (the event it cloned). */
 static void on_accepted(struct bpf_sock_ops *s)
 {
     const struct sf_flat_config *cfg = policy();
@@ -377,33 +404,23 @@ static void on_accepted(struct bpf_sock_ops *s)
     if (!cfg || !sk)
         return;
     int six = s->family == AF_INET6;
-    struct sf_attach_sockstate *st = state(sk, 0);
-    __u32 only = ~0u;
-    if (st && st->settled) { /* nothing the kernel does not copy: nothing to do */
-        st->program_set = 0; /* what the program set on the listener stays with it */
-        if (!(cfg->not_inherited & cfg->set_anywhere))
-            return;
-        only = cfg->not_inherited;
+    struct sf_attach_sockstate *from = bpf_sk_storage_get(&inherited, sk, 0, 0);
+    if (!from)
+        return; /* it inherited everything */
+    struct sf_event ev = from->ev;
+    struct decision *c = sf_flat_may_hold(cfg, &ev) ? start(sk, &ev, 0) : 0;
+    if (c) {
+        __builtin_memcpy(c->comm, from->comm, sizeof c->comm);
+        c->have_comm = from->have_comm;
+        if (decide(cfg, c) && (c->d.set & cfg->not_inherited)) {
+            c->d.set &= cfg->not_inherited;
+            apply(s, six, cfg, &c->d, SF_PHASE_CONNECTION, 0);
+        }
+        if (cfg->precedence == 1 /* POLICY */)
+            remember_in(&sockstate, sk, c);
+        done_with(sk);
     }
-    struct decision *c = start(sk, SF_ROLE_SERVER, SF_TYPE_TCP, 0);
-    if (!c)
-        return;
-    if (st && st->settled) {
-        c->ev = st->ev;
-        __builtin_memcpy(c->comm, st->comm, sizeof c->comm);
-        c->have_comm = st->have_comm;
-    } else {
-        __u8 ip[16];
-        local_address(s, six, ip);
-        sf_event_accepted_address(&c->ev, six, ip, s->local_port);
-    }
-    if (decide(cfg, c) && (c->d.set & only)) {
-        c->d.set &= only;
-        apply(s, six, cfg, &c->d, SF_PHASE_CONNECTION, 0);
-    }
-    if (!st || !st->settled)
-        remember(sk, c);
-    done_with(sk);
+    bpf_sk_storage_delete(&inherited, sk);
 }
 
 SEC("sockops")
@@ -434,7 +451,9 @@ int sf_setsockopt(struct bpf_sockopt *o)
     const struct sf_flat_config *cfg = policy();
     struct bpf_sock *sk = o->sk;
     __u32 id = cfg && sk ? option_of(cfg, o->level, o->optname) : SF_OPT_COUNT;
-    struct sf_attach_sockstate *st = id < SF_OPT_COUNT ? state(sk, 1) : 0;
+    /* Only options the policy sets are worth keeping track of. */
+    struct sf_attach_sockstate *st =
+        id < SF_OPT_COUNT && (cfg->set_anywhere & SF_OPT_BIT(id)) ? state(sk, 1) : 0;
     if (!st || !sk)
         return 1;
     __u32 bit = SF_OPT_BIT(id);
@@ -443,9 +462,8 @@ int sf_setsockopt(struct bpf_sockopt *o)
         cfg->options[id].phase == SF_PHASE_CONNECTION && cfg->options[id].kind != SF_VAL_NAME &&
         cfg->options[id].kind != SF_VAL_LINGER && (void *)(value + 1) <= o->optval_end &&
         o->optlen >= (int)sizeof(int)) {
-        struct decision *c = start(sk, st->ev.role, st->ev.type, 0);
+        struct decision *c = start(sk, &st->ev, 0);
         if (c) {
-            c->ev = st->ev;
             __builtin_memcpy(c->comm, st->comm, sizeof c->comm);
             c->have_comm = st->have_comm;
             int replaced = decide(cfg, c) && (c->d.set & bit);

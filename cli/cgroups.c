@@ -13,20 +13,36 @@
 
 #include "cli.h"
 
-int cgroup_root(char root[PATH_MAX])
+/* Whether the mount point mount contains path. */
+static size_t contains(const char *mount, const char *path)
+{
+    size_t n = strlen(mount);
+    if (strcmp(mount, "/") == 0)
+        return 1;
+    return strncmp(path, mount, n) == 0 && (path[n] == '\0' || path[n] == '/') ? n : 0;
+}
+
+int cgroup_root(char root[PATH_MAX], const char *within)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
     char line[4096];
+    size_t best = 0;
     int found = -1;
-    while (f && found != 0 && fgets(line, sizeof line, f)) {
+    while (f && fgets(line, sizeof line, f)) {
         /* "36 25 0:30 / /sys/fs/cgroup/unified rw,... - cgroup2 cgroup2 rw" */
         char mount[PATH_MAX], type[64];
         const char *sep = strstr(line, " - ");
         if (!sep || sscanf(sep + 3, "%63s", type) != 1 || strcmp(type, "cgroup2") != 0 ||
             sscanf(line, "%*s %*s %*s %*s %4095s", mount) != 1)
             continue;
-        snprintf(root, PATH_MAX, "%s", mount);
-        found = 0;
+        size_t n = within ? contains(mount, within) : 0;
+        if (found != 0 || n > best) {
+            snprintf(root, PATH_MAX, "%s", mount);
+            best = n;
+            found = 0;
+        }
+        if (!within)
+            break;
     }
     if (f)
         fclose(f);
@@ -154,7 +170,11 @@ static int cgroup_of_unit(const char *cmd, const char *root, const char *unit, c
 int cgroup_resolve(const char *cmd, const struct cgroup_arg *arg, struct cgroup *out)
 {
     char root[PATH_MAX], rel[PATH_MAX] = "", real[PATH_MAX];
-    if (cgroup_root(root) != 0)
+    /* A directory names its hierarchy: in a container that mounts the
+     * host's under another path, that one, not the container's own. */
+    char named[PATH_MAX];
+    bool have_named = arg->path && arg->path[0] == '/' && realpath(arg->path, named);
+    if (cgroup_root(root, have_named ? named : NULL) != 0)
         return no_hierarchy(cmd);
     int r = EXIT_OK;
     if (arg->pid)

@@ -8,8 +8,10 @@
 #include <sys/types.h>
 
 /* The mount point of the cgroup v2 hierarchy (/proc/self/mountinfo: on
- * hybrid hosts /sys/fs/cgroup/unified); -1 when there is none. */
-int cgroup_root(char root[PATH_MAX]);
+ * hybrid hosts /sys/fs/cgroup/unified); -1 when there is none. With
+ * within, the mount that holds that path when several do (a container with
+ * its own and the host's): the one with the longest mount point. */
+int cgroup_root(char root[PATH_MAX], const char *within);
 
 /* How a command named its cgroup. */
 struct cgroup_arg {

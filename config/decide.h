@@ -28,6 +28,12 @@
 #define SF_DECIDE_MAX_GLOB 0xffffffffu
 #endif
 
+/* The kind of a socket as a number below 8 (SF_COMBOS): role x family x type. */
+SF_DECIDE_FN unsigned sf_combo(unsigned role, unsigned family, unsigned type)
+{
+    return (role == SF_ROLE_CLIENT) << 2 | (family == SF_FAMILY_IPV6) << 1 | (type == SF_TYPE_UDP);
+}
+
 /* Family, port and address of an event from raw bytes in network order: 4
  * of them for AF_INET (six = 0), 16 for AF_INET6. A v4-mapped address
  * (::ffff:a.b.c.d) counts as IPv4: such a socket speaks IPv4 on the wire. */

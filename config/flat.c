@@ -169,6 +169,13 @@ int sf_flat_compile(const struct sf_policy *p, struct sf_flat *out)
         if (compile_rule(p, i, &out->rules[i], out) != 0)
             return -1;
         out->config.set_anywhere |= p->rules[i].set;
+        for (unsigned k = 0; k < 8; k++) {
+            struct sf_event ev = {.role = k & 4 ? SF_ROLE_CLIENT : SF_ROLE_SERVER,
+                                  .family = k & 2 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4,
+                                  .type = k & 1 ? SF_TYPE_UDP : SF_TYPE_TCP};
+            if (sf_kind_matches(p->rules[i].types, p->rules[i].roles, p->rules[i].families, &ev))
+                out->config.kinds |= 1u << sf_combo(ev.role, ev.family, ev.type);
+        }
     }
     out->nrules = out->config.nrules = (uint32_t)p->nrules;
     return 0;
@@ -183,7 +190,7 @@ unsigned sf_flat_decide(const struct sf_flat *f, const struct sf_event *ev, cons
         snprintf(name, sizeof name, "%s", comm);
     unsigned matched = 0;
     d->set = 0;
-    for (uint32_t i = 0; i < f->nrules; i++)
+    for (uint32_t i = 0; sf_flat_may_hold(&f->config, ev) && i < f->nrules; i++)
         matched += (unsigned)sf_flat_rule_step(&f->rules[i], ev, comm != NULL, name, applicable, d);
     sf_finish(d, sf_flat_family_options(&f->config, ev));
     return matched;

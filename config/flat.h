@@ -49,6 +49,7 @@ struct sf_flat_config {
     uint32_t family_options[3]; /* options that exist for SF_FAMILY_IPV4 (1), IPV6 (2) */
     uint32_t inherited, not_inherited;
     uint32_t set_anywhere; /* every option some rule sets */
+    uint32_t kinds;        /* bit sf_combo: some rule's kind keys (role, family, type) take it */
     uint8_t apply_order[SF_OPT_COUNT];
     struct sf_flat_option options[SF_OPT_COUNT];
     char names[SF_FLAT_MAX_NAMES][SF_FLAT_NAME];
@@ -93,6 +94,13 @@ SF_DECIDE_FN int sf_flat_rule_step(const struct sf_flat_rule *r, const struct sf
     }
     sf_take(d, r->set & applicable, r->value, r->index);
     return 1;
+}
+
+/* Whether a rule may hold for the event at all: the kernel programs keep
+ * nothing and decide nothing for the other sockets. */
+SF_DECIDE_FN int sf_flat_may_hold(const struct sf_flat_config *c, const struct sf_event *ev)
+{
+    return (c->kinds >> sf_combo(ev->role, ev->family, ev->type)) & 1;
 }
 
 /* The options that apply to the event's type and role, and that exist for

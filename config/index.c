@@ -10,11 +10,6 @@
  * it saves time (deeply nested port ranges): scan instead. */
 #define MAX_SEGMENT_ENTRIES (4u << 20)
 
-unsigned sf_combo(unsigned role, unsigned family, unsigned type)
-{
-    return (role == SF_ROLE_CLIENT) << 2 | (family == SF_FAMILY_IPV6) << 1 | (type == SF_TYPE_UDP);
-}
-
 static void combo_event(unsigned c, struct sf_event *ev)
 {
     ev->role = (c & 4) ? SF_ROLE_CLIENT : SF_ROLE_SERVER;

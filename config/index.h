@@ -18,7 +18,7 @@
 
 #include "options.h"
 
-#define SF_COMBOS 8 /* role x family x type */
+#define SF_COMBOS 8 /* role x family x type: sf_combo (decide.h) */
 
 struct sf_writer {
     int32_t pos; /* position in the active list; -1: none */
@@ -42,7 +42,5 @@ struct sf_policy;
  * of memory (the policy then keeps no index and decides by scanning). */
 int sf_index_build(struct sf_policy *p);
 void sf_index_free(struct sf_index *ix);
-
-unsigned sf_combo(unsigned role, unsigned family, unsigned type);
 
 #endif

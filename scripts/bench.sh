@@ -7,7 +7,7 @@
 #
 # Variants: bare (no preload), empty (a preloaded object with nothing in it: the
 # loader's own cost), sockfix (built-in default policy), sockfix-server (keepalive
-# for servers only), libkeepalive (Debian libkeepalive0, 60s/10s/6 like sockfix).
+# for servers only), libkeepalive (Debian libkeepalive0, 60s/10s/7 like sockfix).
 # Rounds alternate the variants so machine noise hits them alike; figures are
 # medians over rounds, ratios are ratios of medians. Loopback only; every loop
 # is bounded by count.
@@ -70,13 +70,13 @@ record() { echo "$1 $2" >>"$work/results"; } # KEY VALUE
 get() { awk -v k="$1" '$1 == k {print $2}' "$work/results"; }
 : >"$work/results"
 
-echo "bench.sh: 1/6 start-up tax ($SPAWN_ROUNDS rounds x $SPAWNS spawns of /bin/true)"
+echo "bench.sh: 1/7 start-up tax ($SPAWN_ROUNDS rounds x $SPAWNS spawns of /bin/true)"
 "$b/bench_startup" "$SPAWN_ROUNDS" "$SPAWNS" /bin/true bare=- "empty=$empty" "sockfix=$lib" \
     "sockfix-server=$lib,SOCKFIX_CONFIG=$work/server.ini" \
     "libkeepalive=$keepalive_lib,KEEPIDLE=60,KEEPINTVL=10,KEEPCNT=6" >"$work/startup"
 while read -r name med _min; do record "startup.$name" "$med"; done <"$work/startup"
 
-echo "bench.sh: 2/6 hook path ($HOOK_ROUNDS rounds)"
+echo "bench.sh: 2/7 hook path ($HOOK_ROUNDS rounds)"
 for ((r = 0; r < HOOK_ROUNDS; r++)); do
     for v in bare sockfix; do
         run_in "$v" "$b/bench_hookpath" "$HOOK_ITER" | while read -r k val; do
@@ -88,7 +88,7 @@ for v in bare sockfix; do
     for k in socket_close bind_listen connect; do record "hook.$v.$k" "$(median <"$work/hook.$v.$k")"; done
 done
 
-echo "bench.sh: 3/6 connection churn ($CHURN_ROUNDS rounds x $CHURN_N connections)"
+echo "bench.sh: 3/7 connection churn ($CHURN_ROUNDS rounds x $CHURN_N connections)"
 for ((r = 0; r < CHURN_ROUNDS; r++)); do
     for t in 1 2; do
         for v in bare sockfix sockfix-server libkeepalive; do
@@ -100,7 +100,7 @@ for t in 1 2; do
     for v in bare sockfix sockfix-server libkeepalive; do record "churn.$v.$t" "$(median <"$work/churn.$v.$t")"; done
 done
 
-echo "bench.sh: 4/6 system calls per connection (strace -c -f, $SYS_N1 and $SYS_N2 connections)"
+echo "bench.sh: 4/7 system calls per connection (strace -c -f, $SYS_N1 and $SYS_N2 connections)"
 syscalls() { # VARIANT N -> total system calls of a churn run
     run_in "$1" strace -f -c -o "$work/strace.out" "$b/bench_churn" 1 "$2" >/dev/null
     awk '$NF == "total" {print $4 + 0}' "$work/strace.out"
@@ -111,7 +111,7 @@ for v in bare sockfix-server sockfix-client sockfix; do
     record "sys.$v" "$(awk -v a="$c1" -v b="$c2" -v n1="$SYS_N1" -v n2="$SYS_N2" 'BEGIN {printf "%.2f", (b - a) / (n2 - n1)}')"
 done
 
-echo "bench.sh: 5/6 policy scale and memory"
+echo "bench.sh: 5/7 policy scale and memory"
 for n in $RULES; do
     "$b/bench_policyscale" "$n" 1000000 >"$work/scale"
     record "scale.$n.load_ms" "$(awk '$1 == "load_ms" {print $2}' "$work/scale")"
@@ -127,7 +127,7 @@ for v in bare empty sockfix; do
     done
 done
 
-echo "bench.sh: 6/6 inspect and apply on a process with many sockets ($LISTENERS listeners)"
+echo "bench.sh: 6/7 inspect and apply on a process with many sockets ($LISTENERS listeners)"
 for n in $LISTENERS; do
     mkfifo "$work/hold.$n" "$work/ready.$n"
     "$b/bench_listeners" "$n" <"$work/hold.$n" >"$work/ready.$n" &
@@ -149,6 +149,59 @@ for n in $LISTENERS; do
     exec 9>&- 8<&-
     wait "$holder"
 done
+
+echo "bench.sh: 7/7 connection churn under sockfix attach ($CHURN_ROUNDS rounds x $CHURN_N connections)"
+# Two sibling cgroups, the server policy attached to one: runs alternate
+# between them. Then one more attached run with the kernel's BPF statistics
+# on (they cost a clock read per program run: not during the timed runs).
+attach_state="not run: needs root and a kernel that loads sockfix's programs"
+cg_root=$(awk '{for (i = 7; i < NF; i++) if ($i == "-") {if ($(i + 1) == "cgroup2") {print $5; exit} break}}' /proc/self/mountinfo)
+if [ "$(id -u)" -eq 0 ] && [ -n "$cg_root" ]; then
+    cg_on=$cg_root/sockfix-bench-$$-attached
+    cg_off=$cg_root/sockfix-bench-$$-detached
+    old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+    cleanup_attach() {
+        "$build/sockfix" detach "$cg_on" >/dev/null 2>&1 || true
+        rmdir "$cg_on" "$cg_off" 2>/dev/null || true
+        sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+    }
+    trap 'cleanup_attach; rm -rf "$work"' EXIT
+    mkdir "$cg_on" "$cg_off"
+    if "$build/sockfix" attach -c "$work/server.ini" "$cg_on" >/dev/null 2>"$work/attach.err"; then
+        attach_state=run
+        in_cgroup() { # CGROUP CMD...
+            local cg=$1
+            shift
+            env -i PATH=/usr/bin:/bin sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@"
+        }
+        for ((r = 0; r < CHURN_ROUNDS; r++)); do
+            for t in 1 2; do
+                in_cgroup "$cg_off" "$b/bench_churn" "$t" "$CHURN_N" | awk '{print $2}' >>"$work/achurn.detached.$t"
+                in_cgroup "$cg_on" "$b/bench_churn" "$t" "$CHURN_N" | awk '{print $2}' >>"$work/achurn.attached.$t"
+            done
+        done
+        for t in 1 2; do
+            for v in detached attached; do record "achurn.$v.$t" "$(median <"$work/achurn.$v.$t")"; done
+        done
+        "$build/sockfix" detach "$cg_on" >/dev/null
+        "$build/sockfix" attach -c "$work/server.ini" "$cg_on" >/dev/null 2>&1
+        sysctl -qw kernel.bpf_stats_enabled=1
+        in_cgroup "$cg_on" "$b/bench_churn" 1 "$CHURN_N" >/dev/null
+        "$build/sockfix" status --json >"$work/status.json"
+        python3 - "$work/status.json" "$cg_on" >"$work/bpfstats" <<'PY'
+import json, sys
+for a in json.load(open(sys.argv[1])):
+    if a["cgroup"] == sys.argv[2]:
+        for p in a["programs"]:
+            if p["present"] and p["runs"]:
+                print(p["name"], p["runs"], "%.0f" % (p["run_ns"] / p["runs"]))
+        print("sockets", a["counters"]["sockets"], "")
+PY
+        sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+    else
+        attach_state="not run: sockfix attach failed: $(head -c 300 "$work/attach.err")"
+    fi
+fi
 
 # ---- report ----
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -187,6 +240,12 @@ big=$(echo "$RULES" | awk '{print $NF}')
     k2=$(ratio "$(get churn.sockfix.2)" "$(get churn.libkeepalive.2)")
     echo "| churn, sockfix (default policy) / libkeepalive >= 1.0, 1 thread | $k1 | $(verdict "$k1" ">=" 1.0) |"
     echo "| churn, sockfix (default policy) / libkeepalive >= 1.0, 2 threads | $k2 | $(verdict "$k2" ">=" 1.0) |"
+    if [ "$attach_state" = run ]; then
+        for t in 1 2; do
+            a=$(ratio "$(get "achurn.attached.$t")" "$(get "achurn.detached.$t")")
+            echo "| churn, sockfix attach (server policy) / detached >= 0.98, $t thread$([ "$t" = 1 ] || echo s) | $a | $(verdict "$a" ">=" 0.98) |"
+        done
+    fi
     echo "| match cost with $big rules <= 200 ns | $(get "scale.$big.match_ns") ns | $(verdict "$(get "scale.$big.match_ns")" "<=" 200) |"
     echo "| load of $big rules <= 10 ms | $(get "scale.$big.load_ms") ms | $(verdict "$(get "scale.$big.load_ms")" "<=" 10) |"
     rss=$(awk -v a="$(get rss.empty)" -v b="$(get rss.sockfix)" 'BEGIN {print b - a}')
@@ -266,6 +325,35 @@ big=$(echo "$RULES" | awk '{print $NF}')
         [ "$cmd" = apply ] && label="apply --dry-run"
         echo "| sockfix $label | $(get "walk.$cmd.$lo") | $(get "walk.$cmd.$hi") | $(ratio "$(get "walk.$cmd.$hi")" "$(get "walk.$cmd.$lo")") | $(awk -v a="$hi" -v b="$lo" 'BEGIN {printf "%.1f", a / b}') |"
     done
+    echo
+    echo "## 7. Connection churn under sockfix attach"
+    echo
+    if [ "$attach_state" = run ]; then
+        echo "The churn program of section 3 (no preload) in a cgroup with the server policy"
+        echo "attached (kernel programs at bind, listen and on each accepted connection), against"
+        echo "the same program in a sibling cgroup without; runs alternate, medians of $CHURN_ROUNDS."
+        echo
+        echo "| threads | detached, conn/s | attached, conn/s | attached / detached | target |"
+        echo "| --- | --- | --- | --- | --- |"
+        for t in 1 2; do
+            a=$(ratio "$(get "achurn.attached.$t")" "$(get "achurn.detached.$t")")
+            echo "| $t | $(get "achurn.detached.$t") | $(get "achurn.attached.$t") | $a | >= 0.98: $(verdict "$a" ">=" 0.98) |"
+        done
+        echo
+        echo "Cost per program run, from the kernel's own statistics (kernel.bpf_stats_enabled=1"
+        echo "during one more attached run of $CHURN_N connections, not during the timed ones; the"
+        echo "statistics add two clock reads to each run they time):"
+        echo
+        echo "| program | runs | ns per run |"
+        echo "| --- | --- | --- |"
+        awk '$1 != "sockets" {print "| " $1 " | " $2 " | " $3 " |"}' "$work/bpfstats"
+        echo
+        echo "Sockets configured during that run: $(awk '$1 == "sockets" {print $2}' "$work/bpfstats") (the listener"
+        echo "and the bound socket; accepted connections inherit from the listener, and client"
+        echo "sockets, which no rule of the server policy can take, cost a check and no storage)."
+    else
+        echo "Not measured in this run ($attach_state)."
+    fi
     echo
     echo "![ratios](benchmarks.png)"
 } >"$out/BENCHMARKS.md"

@@ -7,6 +7,8 @@ sockfix_packages=(build-essential cmake pkg-config libinih-dev libcriterion-dev
     python3 busybox iproute2 strace musl-tools lintian
     # sockfix attach: BPF programs (clang's bpf target), skeletons (bpftool), libbpf
     clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
+    # deploy/ checks: systemd-analyze verify, the manifests parsed
+    systemd python3-yaml
     # the compatibility suite's real programs (tests/compat/)
     socat nginx-light redis-server memcached lighttpd curl perl golang-go "$@")
 

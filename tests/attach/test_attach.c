@@ -794,3 +794,29 @@ Test(attach, unit_and_pid_name_the_cgroup)
     cr_expect(strstr(r.out, cg), "%s", r.out);
     stop_held(&h);
 }
+
+/* The DaemonSet of deploy/kubernetes: the host's hierarchy mounted under
+ * another path, beside the container's own at /sys/fs/cgroup. */
+Test(attach, a_hierarchy_mounted_elsewhere_is_found_by_the_path)
+{
+    const char *cg = make_cgroup(NULL, "elsewhere");
+    char dir[] = "/tmp/sockfix-hostcg-XXXXXX", path[64], script[4096];
+    cr_assert_not_null(mkdtemp(dir));
+    write_policy("[k]\nkeepalive = yes\n", path);
+    const char *name = strrchr(cg, '/') + 1;
+    snprintf(script, sizeof script, "mount --bind %s %s && exec %s attach -c %s %s/%s", cg_root,
+             dir, SOCKFIX_CLI, path, dir, name);
+    struct run_result r;
+    run_program("/usr/bin/unshare",
+                ARGS("unshare", "-m", "--propagation", "private", "sh", "-c", script), PLAIN_ENV,
+                NULL, &r);
+    rmdir(dir);
+    if (r.status != 0 && strstr(r.err, "this kernel ("))
+        cr_skip_test("%s", r.err);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    /* The same cgroup, seen from here under its usual path. */
+    sockfix(&r, ARGS("status"));
+    char dirpin[128];
+    pin_dir(cg, dirpin, sizeof dirpin);
+    cr_expect_eq(access(dirpin, F_OK), 0, "%s\n%s", dirpin, r.out);
+}

@@ -822,3 +822,50 @@ Test(cli, explain_address_and_family_agree_with_the_readme)
               "%s", r.err);
     unlink(path);
 }
+
+/* explain --attach: the decision of the kernel programs (the same as the
+ * library's), and for each option whether attach applies it and where. */
+Test(cli, explain_attach_says_what_each_mode_applies)
+{
+    char path[64];
+    write_policy("[s]\nmatch.role = server\nmatch.program = legacy-server-with-long-name\n"
+                 "keepidle = 30s\nbacklog = 512\nreuseaddr = yes\npriority = 3\n",
+                 path);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "explain", "--attach", "-c", path, "--role", "server", "--port", "80",
+                 "--program", "legacy-server-with-long-name"),
+            PLAIN_ENV, &r);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "reuseaddr     yes      SO_REUSEADDR      [s] line 6, library and "
+                            "attach: before bind (cgroup/bind)\n"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "keepidle      30s      TCP_KEEPIDLE      [s] line 4, library and "
+                            "attach: at listen (sockops); accepted sockets inherit it\n"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "backlog       512      listen backlog    [s] line 5, library only: "
+                            "the kernel does not let BPF programs set it\n"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "note:    the kernel keeps the first 15 characters of a process "
+                            "name: matched as \"legacy-server-w\"\n"),
+              "%s", r.out);
+    /* Without --attach: the library, which sees the whole name. */
+    sockfix(ARGS("sockfix", "explain", "-c", path, "--role", "server", "--port", "80", "--program",
+                 "legacy-server-with-long-name"),
+            PLAIN_ENV, &r);
+    cr_expect(strstr(r.out, "backlog       512      listen backlog    [s] line 5, replaces the "
+                            "listen() backlog\n"),
+              "%s", r.out);
+    cr_expect_null(strstr(r.out, "attach"), "%s", r.out);
+
+    /* A glob the kernel cannot evaluate: refused, with its line. */
+    write_policy("[s]\nmatch.program = *x\nkeepidle = 3s\n", path);
+    sockfix(ARGS("sockfix", "explain", "--attach", "-c", path), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 78);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s:2: match.program: \"*x\" is a glob the kernel cannot evaluate: sockfix attach "
+             "takes a name, or a name followed by * (the library takes it)\n"
+             "sockfix explain: sockfix attach cannot take this policy\n",
+             path);
+    cr_expect_str_eq(r.err, want);
+}
