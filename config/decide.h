@@ -34,6 +34,14 @@ SF_DECIDE_FN unsigned sf_combo(unsigned role, unsigned family, unsigned type)
     return (role == SF_ROLE_CLIENT) << 2 | (family == SF_FAMILY_IPV6) << 1 | (type == SF_TYPE_UDP);
 }
 
+/* The event of kind c, with no port and no address: sf_combo's inverse. */
+SF_DECIDE_FN struct sf_event sf_combo_event(unsigned c)
+{
+    return (struct sf_event){.role = (c & 4) ? SF_ROLE_CLIENT : SF_ROLE_SERVER,
+                             .family = (c & 2) ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4,
+                             .type = (c & 1) ? SF_TYPE_UDP : SF_TYPE_TCP};
+}
+
 /* Family, port and address of an event from raw bytes in network order: 4
  * of them for AF_INET (six = 0), 16 for AF_INET6. A v4-mapped address
  * (::ffff:a.b.c.d) counts as IPv4: such a socket speaks IPv4 on the wire. */

@@ -42,9 +42,7 @@ static void compile_config(const struct sf_policy *p, struct sf_flat_config *c)
             c->applicable[client][udp] = sf_options_applicable(
                 udp ? SF_TYPE_UDP : SF_TYPE_TCP, client ? SF_ROLE_CLIENT : SF_ROLE_SERVER);
     for (unsigned fam = SF_FAMILY_IPV4; fam <= SF_FAMILY_IPV6; fam++)
-        for (int i = 0; i < SF_OPT_COUNT; i++)
-            if (!sf_options[i].families || (sf_options[i].families & fam))
-                c->family_options[fam] |= SF_OPT_BIT(i);
+        c->family_options[fam] = sf_options_for_family(fam);
     c->inherited = sf_options_inherited();
     c->not_inherited = sf_options_not_inherited();
     for (int k = 0; k < SF_OPT_COUNT; k++)
@@ -169,12 +167,10 @@ int sf_flat_compile(const struct sf_policy *p, struct sf_flat *out)
         if (compile_rule(p, i, &out->rules[i], out) != 0)
             return -1;
         out->config.set_anywhere |= p->rules[i].set;
-        for (unsigned k = 0; k < 8; k++) {
-            struct sf_event ev = {.role = k & 4 ? SF_ROLE_CLIENT : SF_ROLE_SERVER,
-                                  .family = k & 2 ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4,
-                                  .type = k & 1 ? SF_TYPE_UDP : SF_TYPE_TCP};
+        for (unsigned k = 0; k < SF_COMBOS; k++) {
+            struct sf_event ev = sf_combo_event(k);
             if (sf_kind_matches(p->rules[i].types, p->rules[i].roles, p->rules[i].families, &ev))
-                out->config.kinds |= 1u << sf_combo(ev.role, ev.family, ev.type);
+                out->config.kinds |= 1u << k;
         }
     }
     out->nrules = out->config.nrules = (uint32_t)p->nrules;
@@ -190,7 +186,8 @@ unsigned sf_flat_decide(const struct sf_flat *f, const struct sf_event *ev, cons
         snprintf(name, sizeof name, "%s", comm);
     unsigned matched = 0;
     d->set = 0;
-    for (uint32_t i = 0; sf_flat_may_hold(&f->config, ev) && i < f->nrules; i++)
+    uint32_t n = sf_flat_may_hold(&f->config, ev) ? f->nrules : 0;
+    for (uint32_t i = 0; i < n; i++)
         matched += (unsigned)sf_flat_rule_step(&f->rules[i], ev, comm != NULL, name, applicable, d);
     sf_finish(d, sf_flat_family_options(&f->config, ev));
     return matched;

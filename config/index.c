@@ -3,20 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "match.h"
 #include "policy.h"
 
 /* Past this many (segment, rule) pairs an index would cost more memory than
  * it saves time (deeply nested port ranges): scan instead. */
 #define MAX_SEGMENT_ENTRIES (4u << 20)
-
-static void combo_event(unsigned c, struct sf_event *ev)
-{
-    ev->role = (c & 4) ? SF_ROLE_CLIENT : SF_ROLE_SERVER;
-    ev->family = (c & 2) ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4;
-    ev->type = (c & 1) ? SF_TYPE_UDP : SF_TYPE_TCP;
-    ev->port = 0;
-}
 
 static int fold_portless(const struct sf_policy *p, struct sf_index *ix)
 {
@@ -29,8 +22,7 @@ static int fold_portless(const struct sf_policy *p, struct sf_index *ix)
             ix->addressed[ix->naddressed++] = (uint32_t)i;
     }
     for (unsigned c = 0; c < SF_COMBOS; c++) {
-        struct sf_event ev = {0};
-        combo_event(c, &ev);
+        struct sf_event ev = sf_combo_event(c);
         uint32_t applicable = sf_options_applicable(ev.type, ev.role);
         for (int o = 0; o < SF_OPT_COUNT; o++)
             ix->base[c][o].pos = -1;

@@ -12,15 +12,6 @@ int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev)
 }
 
 /* Options that exist for a socket of this family (IPV6_V6ONLY: IPv6 only). */
-static uint32_t family_options(unsigned family)
-{
-    uint32_t m = 0;
-    for (int i = 0; i < SF_OPT_COUNT; i++)
-        if (!sf_options[i].families || (sf_options[i].families & family))
-            m |= SF_OPT_BIT(i);
-    return m;
-}
-
 unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
 {
     uint32_t applicable = sf_options_applicable(ev->type, ev->role);
@@ -33,7 +24,7 @@ unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev, st
         matched++;
         sf_take(d, r->set & applicable, r->value, (uint32_t)p->active[i]);
     }
-    sf_finish(d, family_options(ev->family));
+    sf_finish(d, sf_options_for_family(ev->family));
     return matched;
 }
 
@@ -86,6 +77,6 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
         d->value[o] = w[o].value;
         d->rule[o] = (uint32_t)p->active[w[o].pos];
     }
-    sf_finish(d, family_options(ev->family));
+    sf_finish(d, sf_options_for_family(ev->family));
     return matched;
 }

@@ -126,6 +126,15 @@ void sf_option_sockopt(const struct sf_option *opt, unsigned family, int *level,
         *label = six ? opt->optlabel6 : opt->optlabel;
 }
 
+uint32_t sf_options_for_family(unsigned family)
+{
+    uint32_t set = 0;
+    for (int i = 0; i < SF_OPT_COUNT; i++)
+        if (!sf_options[i].families || (sf_options[i].families & family))
+            set |= SF_OPT_BIT(i);
+    return set;
+}
+
 uint32_t sf_options_applicable(unsigned type, unsigned role)
 {
     uint32_t set = 0;

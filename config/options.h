@@ -124,6 +124,9 @@ int32_t sf_option_from_kernel(const struct sf_option *opt, int32_t raw);
  * connection. Name options compare their text: not here. */
 bool sf_option_holds(const struct sf_option *opt, int32_t current, int32_t v, bool connected);
 
+/* Bit set of the options that exist for a family (SF_FAMILY_IPV4 or IPV6). */
+uint32_t sf_options_for_family(unsigned family);
+
 /* Bit set of the options that apply to a socket of one type and role. */
 uint32_t sf_options_applicable(unsigned type, unsigned role);
 
