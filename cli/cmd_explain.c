@@ -160,38 +160,59 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
     return a->address ? address_event(a) : EXIT_OK;
 }
 
-/* When the library applies o to such a socket. */
-static const char *when_applied(const struct sf_option *o, const struct sf_event *ev)
+/* When an option is applied to such a socket: one answer, worded for the
+ * library and for the kernel programs of sockfix attach (attach/sockfix.bpf.c). */
+enum moment {
+    AT_CONNECT,
+    AT_BIND,
+    AT_UDP_BIND,
+    AT_LISTEN_ARG,
+    AT_LISTENER_ONLY,
+    AT_LISTEN_INHERITED,
+    AT_LISTEN_EACH,
+    MOMENTS
+};
+
+static enum moment moment_of(const struct sf_option *o, const struct sf_event *ev)
 {
     if (ev->role == SF_ROLE_CLIENT)
-        return "before connect";
+        return AT_CONNECT;
     if (o->phase & SF_PHASE_BIND)
-        return "before bind";
+        return AT_BIND;
     if (ev->type == SF_TYPE_UDP)
-        return "before bind (a UDP server does not listen)";
+        return AT_UDP_BIND;
     if (o->phase & SF_PHASE_LISTEN_ARG)
-        return "replaces the listen() backlog";
+        return AT_LISTEN_ARG;
     if (o->phase & SF_PHASE_LISTENER)
-        return "at listen, on the listener only";
-    return o->inherited ? "at listen; accepted sockets inherit it"
-                        : "at listen and on each accepted socket (not inherited)";
+        return AT_LISTENER_ONLY;
+    return o->inherited ? AT_LISTEN_INHERITED : AT_LISTEN_EACH;
 }
 
-/* When the kernel programs of sockfix attach apply o (attach/sockfix.bpf.c). */
-static const char *when_attached(const struct sf_option *o, const struct sf_event *ev)
+static const char *const library_words[MOMENTS] = {
+    [AT_CONNECT] = "before connect",
+    [AT_BIND] = "before bind",
+    [AT_UDP_BIND] = "before bind (a UDP server does not listen)",
+    [AT_LISTEN_ARG] = "replaces the listen() backlog",
+    [AT_LISTENER_ONLY] = "at listen, on the listener only",
+    [AT_LISTEN_INHERITED] = "at listen; accepted sockets inherit it",
+    [AT_LISTEN_EACH] = "at listen and on each accepted socket (not inherited)",
+};
+
+static const char *const attach_words[MOMENTS] = {
+    [AT_CONNECT] = "library and attach: before connect (cgroup/connect)",
+    [AT_BIND] = "library and attach: before bind (cgroup/bind)",
+    [AT_UDP_BIND] = "library and attach: before bind (cgroup/bind; a UDP server does not listen)",
+    [AT_LISTEN_ARG] = "library and attach: at listen (sockops)",
+    [AT_LISTENER_ONLY] = "library and attach: at listen (sockops), on the listener only",
+    [AT_LISTEN_INHERITED] = "library and attach: at listen (sockops); accepted sockets inherit it",
+    [AT_LISTEN_EACH] = "library and attach: at listen and on each accepted socket (sockops)",
+};
+
+static const char *when_applied(const struct sf_option *o, const struct sf_event *ev, bool attach)
 {
-    if (!o->attachable)
+    if (attach && !o->attachable)
         return "library only: the kernel does not let BPF programs set it";
-    if (ev->role == SF_ROLE_CLIENT)
-        return "library and attach: before connect (cgroup/connect)";
-    if (o->phase & SF_PHASE_BIND)
-        return "library and attach: before bind (cgroup/bind)";
-    if (ev->type == SF_TYPE_UDP)
-        return "library and attach: before bind (cgroup/bind; a UDP server does not listen)";
-    if (o->phase & SF_PHASE_LISTENER)
-        return "library and attach: at listen (sockops), on the listener only";
-    return o->inherited ? "library and attach: at listen (sockops); accepted sockets inherit it"
-                        : "library and attach: at listen and on each accepted socket (sockops)";
+    return (attach ? attach_words : library_words)[moment_of(o, ev)];
 }
 
 static void print_rule_ref(const struct sf_policy *p, const struct sf_decision *d, int opt)
@@ -285,7 +306,7 @@ static void explain(const struct sf_policy *p, const struct sf_flat *flat,
         sf_option_sockopt(o, ev->family, &level, &name, &label);
         printf("%-13s %-8s %-17s ", o->key, value, label);
         print_rule_ref(p, &d, i);
-        printf(", %s\n", flat ? when_attached(o, ev) : when_applied(o, ev));
+        printf(", %s\n", when_applied(o, ev, flat != NULL));
     }
 }
 
