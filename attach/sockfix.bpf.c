@@ -218,7 +218,7 @@ static struct sf_attach_sockstate *state(struct bpf_sock *sk, int create)
 static __u32 program_keeps(const struct sf_flat_config *cfg, struct bpf_sock *sk)
 {
     struct sf_attach_sockstate *st = state(sk, 0);
-    return st && cfg->precedence == 0 /* SF_PRECEDENCE_PROGRAM */ ? st->program_set : 0;
+    return st && cfg->precedence == SF_PRECEDENCE_PROGRAM ? st->program_set : 0;
 }
 
 /* What a later setsockopt of the program is measured against (in map
@@ -275,6 +275,18 @@ static struct decision *start(struct bpf_sock *sk, const struct sf_event *ev, in
     return c;
 }
 
+/* A workspace for the event a socket was decided as, with the process name
+ * it was decided for (st: its own state, or the listener's it inherited). */
+static struct decision *start_as(struct bpf_sock *sk, const struct sf_attach_sockstate *st)
+{
+    struct decision *c = start(sk, &st->ev, 0);
+    if (c) {
+        __builtin_memcpy(c->comm, st->comm, sizeof c->comm);
+        c->have_comm = st->have_comm;
+    }
+    return c;
+}
+
 static void done_with(struct bpf_sock *sk)
 {
     bpf_sk_storage_delete(&workspace, sk);
@@ -326,14 +338,16 @@ static __always_inline void on_connect(struct bpf_sock_addr *a, int six)
     int type = socket_type(a->type, a->protocol);
     if (!cfg || !sk || !type)
         return;
-    struct sf_attach_sockstate *st = state(sk, 0);
-    if (st && st->settled && st->ev.role == SF_ROLE_CLIENT)
-        return; /* once per socket, as the library */
     struct sf_event ev = {.role = SF_ROLE_CLIENT, .type = type};
     __u8 ip[16];
     address_of(a, six, ip);
     sf_event_address(&ev, six, ip, bpf_ntohs((__u16)a->user_port));
-    struct decision *c = sf_flat_may_hold(cfg, &ev) ? start(sk, &ev, 1) : 0;
+    if (!sf_flat_may_hold(cfg, &ev))
+        return; /* no rule can take it: not even a storage lookup */
+    struct sf_attach_sockstate *st = state(sk, 0);
+    if (st && st->settled && st->ev.role == SF_ROLE_CLIENT)
+        return; /* once per socket, as the library */
+    struct decision *c = start(sk, &ev, 1);
     if (!c)
         return;
     if (decide(cfg, c))
@@ -371,7 +385,7 @@ static void local_address(const struct bpf_sock_ops *s, int six, __u8 ip[16])
  * the policy's values. */
 static int accepted_need(const struct sf_flat_config *cfg)
 {
-    return (cfg->not_inherited & cfg->set_anywhere) || cfg->precedence == 1 /* POLICY */;
+    return (cfg->not_inherited & cfg->set_anywhere) || cfg->precedence == SF_PRECEDENCE_POLICY;
 }
 
 static void on_listen(struct bpf_sock_ops *s)
@@ -407,16 +421,13 @@ static void on_accepted(struct bpf_sock_ops *s)
     struct sf_attach_sockstate *from = bpf_sk_storage_get(&inherited, sk, 0, 0);
     if (!from)
         return; /* it inherited everything */
-    struct sf_event ev = from->ev;
-    struct decision *c = sf_flat_may_hold(cfg, &ev) ? start(sk, &ev, 0) : 0;
+    struct decision *c = sf_flat_may_hold(cfg, &from->ev) ? start_as(sk, from) : 0;
     if (c) {
-        __builtin_memcpy(c->comm, from->comm, sizeof c->comm);
-        c->have_comm = from->have_comm;
         if (decide(cfg, c) && (c->d.set & cfg->not_inherited)) {
             c->d.set &= cfg->not_inherited;
             apply(s, six, cfg, &c->d, SF_PHASE_CONNECTION, 0);
         }
-        if (cfg->precedence == 1 /* POLICY */)
+        if (cfg->precedence == SF_PRECEDENCE_POLICY)
             remember_in(&sockstate, sk, c);
         done_with(sk);
     }
@@ -458,14 +469,12 @@ int sf_setsockopt(struct bpf_sockopt *o)
         return 1;
     __u32 bit = SF_OPT_BIT(id);
     int *value = o->optval;
-    if (cfg->precedence == 1 /* SF_PRECEDENCE_POLICY */ && st->settled &&
+    if (cfg->precedence == SF_PRECEDENCE_POLICY && st->settled &&
         cfg->options[id].phase == SF_PHASE_CONNECTION && cfg->options[id].kind != SF_VAL_NAME &&
         cfg->options[id].kind != SF_VAL_LINGER && (void *)(value + 1) <= o->optval_end &&
         o->optlen >= (int)sizeof(int)) {
-        struct decision *c = start(sk, &st->ev, 0);
+        struct decision *c = start_as(sk, st);
         if (c) {
-            __builtin_memcpy(c->comm, st->comm, sizeof c->comm);
-            c->have_comm = st->have_comm;
             int replaced = decide(cfg, c) && (c->d.set & bit);
             int policy_value = c->d.value[id];
             done_with(sk);
