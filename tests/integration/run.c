@@ -214,6 +214,15 @@ void stop_held(struct held *h)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+void read_command(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen %s", cmd);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s failed:\n%s", cmd, out);
+}
+
 const char *result_get(const struct run_result *r, const char *key)
 {
     static char value[256];

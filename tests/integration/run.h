@@ -55,6 +55,10 @@ void start_held_with(bool preload, const char *policy_path, const char *const *a
 void held_ask(struct held *h, const char *request, struct run_result *r);
 void stop_held(struct held *h);
 
+/* The standard output of the shell command cmd in out (len bytes at most);
+ * the test fails when it cannot run or exits non-zero. */
+void read_command(const char *cmd, char *out, size_t len);
+
 /* The value printed as "key=value", or NULL. */
 const char *result_get(const struct run_result *r, const char *key);
 /* The same as a number; the test fails when the key is missing. */

@@ -156,11 +156,8 @@ Test(apply, json_for_scripts)
              "        print(\"%%s.%%s=%%s:%%s:%%s\" %% (s[\"role\"], o[\"option\"], o[\"result\"], "
              "o[\"from\"], o[\"to\"]))'",
              SOCKFIX_CLI, (int)h.pid, policy);
-    FILE *p = popen(cmd, "r");
     struct run_result r = {.pid = h.pid};
-    size_t n = fread(r.out, 1, sizeof r.out - 1, p);
-    r.out[n] = '\0';
-    cr_assert_eq(pclose(p), 0, "%s", r.out);
+    read_command(cmd, r.out, sizeof r.out);
     cr_expect_str_eq(result_get(&r, "dry_run"), "0");
     cr_expect_str_eq(result_get(&r, "listener.keepidle"), "changed:7200:51");
     cr_expect_str_eq(result_get(&r, "listener.reuseaddr"), "not_applicable:0:1");

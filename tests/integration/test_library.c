@@ -9,15 +9,6 @@
 
 TestSuite(library, .timeout = 30);
 
-static void read_command(const char *cmd, char *out, size_t len)
-{
-    FILE *p = popen(cmd, "r");
-    cr_assert(p, "popen %s", cmd);
-    size_t n = fread(out, 1, len - 1, p);
-    out[n] = '\0';
-    cr_assert_eq(pclose(p), 0, "%s failed", cmd);
-}
-
 Test(library, exports_only_the_interposed_functions)
 {
     char out[4096];

@@ -174,11 +174,8 @@ Test(live, the_library_records_roles_even_where_no_rule_applies)
              "for s in json.load(sys.stdin)[\"sockets\"]:\n"
              "    print(\"%%s.%%s=%%s\" %% (s[\"fd\"], s[\"role\"], s[\"role_source\"]))'",
              SOCKFIX_CLI, (int)h.pid, policy);
-    FILE *p = popen(cmd, "r");
     struct run_result r = {.pid = h.pid};
-    size_t n = fread(r.out, 1, sizeof r.out - 1, p);
-    r.out[n] = '\0';
-    cr_assert_eq(pclose(p), 0, "%s", r.out);
+    read_command(cmd, r.out, sizeof r.out);
     char key[32];
     snprintf(key, sizeof key, "%ld.client", result_num(&h.result, "client.fd"));
     cr_expect_str_eq(result_get(&r, key), "record", "%s", r.out);
