@@ -229,6 +229,30 @@ static long ss_keepalive_timer(unsigned lport, unsigned rport)
     return total;
 }
 
+/* A server of prog and a client connected to it, both in the cgroup, the
+ * connection accepted; the descriptors of the three sockets. */
+struct connected {
+    struct held server, client;
+    int listener, accepted, client_fd;
+};
+
+static void start_connected(const char *cg, const char *prog, unsigned port, struct connected *c)
+{
+    start_in(cg, prog, ARGS("serve", "4", port_arg(port)), &c->server);
+    start_in(cg, prog, ARGS("connect", "4", port_arg(port)), &c->client);
+    struct run_result acc;
+    held_ask(&c->server, "accept", &acc);
+    c->listener = (int)result_num(&c->server.result, "listener.fd");
+    c->accepted = (int)result_num(&acc, "accepted.fd");
+    c->client_fd = (int)result_num(&c->client.result, "client.fd");
+}
+
+static void stop_connected(struct connected *c)
+{
+    stop_held(&c->client);
+    stop_held(&c->server);
+}
+
 /* A server rule and a client rule for one port (twice in the arguments). */
 #define SERVER_AND_CLIENT                                                                          \
     "[servers]\n"                                                                                  \
@@ -256,36 +280,33 @@ Test(attach, a_static_server_and_client_get_the_policy)
     struct run_result r;
     attach_policy(cg, policy, &r);
 
-    struct held server, client;
-    start_in(cg, PEER_STATIC, ARGS("serve", "4", port_arg(port)), &server);
-    start_in(cg, PEER_STATIC, ARGS("connect", "4", port_arg(port)), &client);
-    struct run_result acc;
-    held_ask(&server, "accept", &acc);
-    int lfd = (int)result_num(&server.result, "listener.fd");
-    int afd = (int)result_num(&acc, "accepted.fd");
-    int cfd = (int)result_num(&client.result, "client.fd");
+    struct connected c;
+    start_connected(cg, PEER_STATIC, port, &c);
+    int lfd = c.listener;
+    int afd = c.accepted;
+    int cfd = c.client_fd;
 
     /* The listener, set at listen; the accepted socket inherits it. */
-    cr_expect_eq(opt(server.pid, lfd, SOL_SOCKET, SO_KEEPALIVE), 1);
-    cr_expect_eq(opt(server.pid, lfd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
-    cr_expect_eq(opt(server.pid, afd, SOL_SOCKET, SO_KEEPALIVE), 1);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPINTVL), 13);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPCNT), 4);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_USER_TIMEOUT), 90000);
+    cr_expect_eq(opt(c.server.pid, lfd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    cr_expect_eq(opt(c.server.pid, lfd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
+    cr_expect_eq(opt(c.server.pid, afd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPINTVL), 13);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_USER_TIMEOUT), 90000);
     /* Not inherited from the listener: set on the accepted socket itself. */
-    cr_expect_eq(opt(server.pid, afd, SOL_SOCKET, SO_PRIORITY), 3);
-    cr_expect_eq(opt(client.pid, cfd, SOL_SOCKET, SO_KEEPALIVE), 1);
-    cr_expect_eq(opt(client.pid, cfd, IPPROTO_TCP, TCP_KEEPIDLE), 33);
-    cr_expect_eq(opt(client.pid, cfd, IPPROTO_TCP, TCP_KEEPCNT), 5);
-    cr_expect_eq(opt(client.pid, cfd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+    cr_expect_eq(opt(c.server.pid, afd, SOL_SOCKET, SO_PRIORITY), 3);
+    cr_expect_eq(opt(c.client.pid, cfd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    cr_expect_eq(opt(c.client.pid, cfd, IPPROTO_TCP, TCP_KEEPIDLE), 33);
+    cr_expect_eq(opt(c.client.pid, cfd, IPPROTO_TCP, TCP_KEEPCNT), 5);
+    cr_expect_eq(opt(c.client.pid, cfd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
 
     /* sockfix inspect sees the same from outside. */
     char row[512];
-    inspect_row(server.pid, afd, row, sizeof row);
+    inspect_row(c.server.pid, afd, row, sizeof row);
     cr_expect(strstr(row, " server ") && strstr(row, " yes       71s      13s       4       90s "),
               "%s", row);
-    inspect_row(client.pid, cfd, row, sizeof row);
+    inspect_row(c.client.pid, cfd, row, sizeof row);
     cr_expect(strstr(row, " yes       33s      75s       5       0s "), "%s", row);
 
     /* ss: the keepalive timers run at the policy's idle time, not 7200 s. */
@@ -299,8 +320,7 @@ Test(attach, a_static_server_and_client_get_the_policy)
     sockfix(&r, ARGS("status"));
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, cg) != NULL, "%s", r.out);
-    stop_held(&client);
-    stop_held(&server);
+    stop_connected(&c);
 }
 
 /* The values Go sets itself on every connection it makes or accepts. */
@@ -318,28 +338,24 @@ Test(attach, go_keeps_its_own_keepalive_and_gets_the_rest_under_precedence_progr
     attach_policy(cg, policy, &r);
     cr_expect(strstr(r.out, "precedence = program"), "%s", r.out);
 
-    struct held server, client;
-    start_in(cg, PEER_GO, ARGS("serve", "4", port_arg(port)), &server);
-    start_in(cg, PEER_GO, ARGS("connect", "4", port_arg(port)), &client);
-    struct run_result acc;
-    held_ask(&server, "accept", &acc);
-    int lfd = (int)result_num(&server.result, "listener.fd");
-    int afd = (int)result_num(&acc, "accepted.fd");
-    int cfd = (int)result_num(&client.result, "client.fd");
+    struct connected c;
+    start_connected(cg, PEER_GO, port, &c);
+    int lfd = c.listener;
+    int afd = c.accepted;
+    int cfd = c.client_fd;
 
-    cr_expect_eq(opt(server.pid, lfd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
+    cr_expect_eq(opt(c.server.pid, lfd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
     /* Go's own values stay; the policy adds what Go does not set. */
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPIDLE), GO_KEEPALIVE);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPINTVL), GO_KEEPALIVE);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPCNT), 4);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_USER_TIMEOUT), 90000);
-    cr_expect_eq(opt(client.pid, cfd, IPPROTO_TCP, TCP_KEEPIDLE), GO_KEEPALIVE);
-    cr_expect_eq(opt(client.pid, cfd, IPPROTO_TCP, TCP_KEEPCNT), 5);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPIDLE), GO_KEEPALIVE);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPINTVL), GO_KEEPALIVE);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_USER_TIMEOUT), 90000);
+    cr_expect_eq(opt(c.client.pid, cfd, IPPROTO_TCP, TCP_KEEPIDLE), GO_KEEPALIVE);
+    cr_expect_eq(opt(c.client.pid, cfd, IPPROTO_TCP, TCP_KEEPCNT), 5);
     char row[512];
-    inspect_row(server.pid, afd, row, sizeof row);
+    inspect_row(c.server.pid, afd, row, sizeof row);
     cr_expect(strstr(row, " yes       15s      15s       4       90s "), "%s", row);
-    stop_held(&client);
-    stop_held(&server);
+    stop_connected(&c);
 }
 
 Test(attach, precedence_policy_replaces_what_go_sets)
@@ -353,19 +369,16 @@ Test(attach, precedence_policy_replaces_what_go_sets)
     struct run_result r;
     attach_policy(cg, policy, &r);
 
-    struct held server, client;
-    start_in(cg, PEER_GO, ARGS("serve", "4", port_arg(port)), &server);
-    start_in(cg, PEER_GO, ARGS("connect", "4", port_arg(port)), &client);
-    struct run_result acc;
-    held_ask(&server, "accept", &acc);
-    int afd = (int)result_num(&acc, "accepted.fd");
-    int cfd = (int)result_num(&client.result, "client.fd");
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPINTVL), 13);
-    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPCNT), 4);
-    cr_expect_eq(opt(client.pid, cfd, IPPROTO_TCP, TCP_KEEPIDLE), 33);
+    struct connected c;
+    start_connected(cg, PEER_GO, port, &c);
+    int afd = c.accepted;
+    int cfd = c.client_fd;
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPINTVL), 13);
+    cr_expect_eq(opt(c.server.pid, afd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    cr_expect_eq(opt(c.client.pid, cfd, IPPROTO_TCP, TCP_KEEPIDLE), 33);
     /* The client rule sets no interval: Go's stays. */
-    cr_expect_eq(opt(client.pid, cfd, IPPROTO_TCP, TCP_KEEPINTVL), GO_KEEPALIVE);
+    cr_expect_eq(opt(c.client.pid, cfd, IPPROTO_TCP, TCP_KEEPINTVL), GO_KEEPALIVE);
 
     sockfix(&r, ARGS("status", "--json"));
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -375,8 +388,7 @@ Test(attach, precedence_policy_replaces_what_go_sets)
     cr_assert_not_null(replaced, "%s", r.out);
     /* Go set idle and interval on two connections; the client's interval stays Go's. */
     cr_expect_geq(strtol(replaced + strlen("\"replaced\": "), NULL, 10), 3, "%s", mine);
-    stop_held(&client);
-    stop_held(&server);
+    stop_connected(&c);
 }
 
 Test(attach, a_nested_cgroup_gets_the_policy_and_a_process_outside_does_not)
