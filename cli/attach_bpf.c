@@ -184,15 +184,18 @@ static struct bpf_object *open_object(const char *cmd)
                 file && *file ? " of " : "", file && *file ? file : "", strerror(-err));
         return NULL;
     }
-    static const char *const maps[] = {"config",   "rules",    "meta",
-                                       "counters", "failures", "sockstate"};
     const char *lacking = NULL;
     for (size_t i = 0; i < ATTACH_PROGRAMS && !lacking; i++)
         if (!bpf_object__find_program_by_name(obj, links[i].program))
             lacking = links[i].program;
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0] && !lacking; i++)
-        if (!bpf_object__find_map_by_name(obj, maps[i]))
-            lacking = maps[i];
+    /* The maps the policy is written to, then those kept across replacements. */
+    static const char *const policy_maps[] = {"config", "rules"};
+    for (size_t m = 0; m < 2 && !lacking; m++)
+        if (!bpf_object__find_map_by_name(obj, policy_maps[m]))
+            lacking = policy_maps[m];
+    for (size_t m = 0; m < KEPT_MAPS && !lacking; m++)
+        if (!bpf_object__find_map_by_name(obj, kept_maps[m]))
+            lacking = kept_maps[m];
     if (lacking) {
         fprintf(stderr, "sockfix %s: the programs%s%s lack %s: not sockfix's\n", cmd,
                 file && *file ? " of " : "", file && *file ? file : "", lacking);
