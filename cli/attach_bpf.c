@@ -37,7 +37,7 @@ static const struct {
 
 /* Maps an attachment keeps across a replaced policy: what it says of itself,
  * its counters, and what it knows of each socket. */
-static const char *const kept_maps[] = {"meta", "counters", "failures", "sockstate"};
+static const char *const kept_maps[] = {"meta", "counters", "failures", "sockstate", "inherited"};
 #define KEPT_MAPS (sizeof kept_maps / sizeof kept_maps[0])
 
 /* ---- the verifier's log, kept to show its end ---- */

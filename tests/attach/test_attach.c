@@ -832,3 +832,28 @@ Test(attach, a_hierarchy_mounted_elsewhere_is_found_by_the_path)
     pin_dir(cg, dirpin, sizeof dirpin);
     cr_expect_eq(access(dirpin, F_OK), 0, "%s\n%s", dirpin, r.out);
 }
+
+/* A listener made before a replacement still passes its event on: the
+ * connections it accepts afterwards get what they do not inherit. */
+Test(attach, a_listener_from_before_a_replacement_keeps_its_accepted_sockets_configured)
+{
+    const char *cg = make_cgroup(NULL, "keepstate");
+    unsigned port = free_tcp_port(AF_INET);
+    char policy[1024];
+    snprintf(policy, sizeof policy, SERVER_AND_CLIENT, port, port);
+    struct run_result r;
+    attach_policy(cg, policy, &r);
+    struct held server;
+    start_in(cg, PEER_STATIC, ARGS("serve", "4", port_arg(port)), &server);
+    attach_policy(cg, policy, &r); /* the same policy again: a replacement */
+    cr_expect(strstr(r.out, "replaced the policy on "), "%s", r.out);
+    struct held client;
+    start_in(cg, PEER_STATIC, ARGS("connect", "4", port_arg(port)), &client);
+    struct run_result acc;
+    held_ask(&server, "accept", &acc);
+    int afd = (int)result_num(&acc, "accepted.fd");
+    cr_expect_eq(opt(server.pid, afd, SOL_SOCKET, SO_PRIORITY), 3);
+    cr_expect_eq(opt(server.pid, afd, IPPROTO_TCP, TCP_KEEPIDLE), 71);
+    stop_held(&client);
+    stop_held(&server);
+}
