@@ -255,6 +255,35 @@ static void pin_path(char *buf, size_t len, const struct cgroup *cg, const char 
              name ? name : "");
 }
 
+/* Removes the pins of cg's attachment, links first (the last reference to a
+ * link: its program leaves the cgroup), then its directory. cmd NULL: quietly
+ * (undoing a half-made attachment). EXIT_OK, or EXIT_FINDINGS when a link
+ * pin or the directory stays. */
+static int unpin(const char *cmd, const struct cgroup *cg)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    int status = EXIT_OK;
+    for (size_t i = 0; i < ATTACH_PROGRAMS; i++) {
+        pin_path(path, sizeof path, cg, links[i].pin);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            if (cmd)
+                fprintf(stderr, "sockfix %s: %s: %s\n", cmd, path, strerror(errno));
+            status = EXIT_FINDINGS;
+        }
+    }
+    for (size_t m = 0; m < KEPT_MAPS; m++) {
+        pin_path(path, sizeof path, cg, kept_maps[m]);
+        unlink(path);
+    }
+    pin_path(dir, sizeof dir, cg, NULL);
+    if (status == EXIT_OK && rmdir(dir) != 0) {
+        if (cmd)
+            fprintf(stderr, "sockfix %s: %s: %s\n", cmd, dir, strerror(errno));
+        status = EXIT_FINDINGS;
+    }
+    return status;
+}
+
 /* A new attachment: links made, pinned; any failure undoes all of it. */
 static int attach_new(const char *cmd, struct bpf_object *obj, const struct cgroup *cg)
 {
@@ -296,15 +325,7 @@ static int attach_new(const char *cmd, struct bpf_object *obj, const struct cgro
     status = EXIT_OK;
     goto out;
 undo:
-    for (size_t i = 0; i < ATTACH_PROGRAMS; i++) {
-        pin_path(path, sizeof path, cg, links[i].pin);
-        unlink(path);
-    }
-    for (size_t m = 0; m < KEPT_MAPS; m++) {
-        pin_path(path, sizeof path, cg, kept_maps[m]);
-        unlink(path);
-    }
-    rmdir(dir);
+    unpin(NULL, cg);
 out:
     for (size_t i = 0; i < ATTACH_PROGRAMS; i++)
         if (made[i])
@@ -403,29 +424,13 @@ int attach_to(const char *cmd, const struct cgroup *cg, const struct sf_flat *fl
 
 int detach_from(const char *cmd, const struct cgroup *cg)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 64];
+    char dir[PATH_MAX];
     pin_path(dir, sizeof dir, cg, NULL);
     if (access(dir, F_OK) != 0) {
         fprintf(stderr, "sockfix %s: no sockfix attachment on %s\n", cmd, cg->path);
         return EXIT_FINDINGS;
     }
-    int status = EXIT_OK;
-    for (size_t i = 0; i < ATTACH_PROGRAMS; i++) { /* the last reference: the link goes */
-        pin_path(path, sizeof path, cg, links[i].pin);
-        if (unlink(path) != 0 && errno != ENOENT) {
-            fprintf(stderr, "sockfix %s: %s: %s\n", cmd, path, strerror(errno));
-            status = EXIT_FINDINGS;
-        }
-    }
-    for (size_t m = 0; m < KEPT_MAPS; m++) {
-        pin_path(path, sizeof path, cg, kept_maps[m]);
-        unlink(path);
-    }
-    if (status == EXIT_OK && rmdir(dir) != 0) {
-        fprintf(stderr, "sockfix %s: %s: %s\n", cmd, dir, strerror(errno));
-        status = EXIT_FINDINGS;
-    }
-    return status;
+    return unpin(cmd, cg);
 }
 
 /* ---- status ---- */
