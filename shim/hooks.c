@@ -6,7 +6,6 @@
 
 #include "../config/event.h"
 #include "apply.h"
-#include "export.h"
 #include "facts.h"
 #include "fdtable.h"
 #include "init.h"
@@ -229,10 +228,3 @@ int sf_hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
     errno = saved;
     return real_connect(fd, addr, len);
 }
-
-SF_EXPORT_AS(socket, sf_hook_socket);
-SF_EXPORT_AS(bind, sf_hook_bind);
-SF_EXPORT_AS(listen, sf_hook_listen);
-SF_EXPORT_AS(accept, sf_hook_accept);
-SF_EXPORT_AS(accept4, sf_hook_accept4);
-SF_EXPORT_AS(connect, sf_hook_connect);

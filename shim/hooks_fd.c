@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-#include "export.h"
 #include "fdtable.h"
 #include "real.h"
 
@@ -47,7 +46,7 @@ int sf_hook_dup3(int fd, int to, int flags)
 
 static int fcntl_common(int fd, int cmd, unsigned long arg, bool is64)
 {
-    int r = real_fcntl(fd, cmd, arg, is64);
+    int r = is64 ? real_fcntl64(fd, cmd, arg) : real_fcntl(fd, cmd, arg);
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
         return copied(fd, r);
     return r;
@@ -77,11 +76,3 @@ int sf_hook_close_range(unsigned lo, unsigned hi, int flags)
         fdtab_forget_range(lo, hi);
     return real_close_range(lo, hi, flags);
 }
-
-SF_EXPORT_AS(close, sf_hook_close);
-SF_EXPORT_AS(dup, sf_hook_dup);
-SF_EXPORT_AS(dup2, sf_hook_dup2);
-SF_EXPORT_AS(dup3, sf_hook_dup3);
-SF_EXPORT_AS(fcntl, sf_hook_fcntl);
-SF_EXPORT_AS(fcntl64, sf_hook_fcntl64);
-SF_EXPORT_AS(close_range, sf_hook_close_range);

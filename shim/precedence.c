@@ -8,7 +8,6 @@
 #include "../config/event.h"
 #include "../config/values.h"
 #include "apply.h"
-#include "export.h"
 #include "facts.h"
 #include "fdtable.h"
 #include "init.h"
@@ -127,5 +126,3 @@ int sf_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t l
     }
     return r;
 }
-
-SF_EXPORT_AS(setsockopt, sf_hook_setsockopt);

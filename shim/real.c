@@ -1,39 +1,26 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 enum real_id {
-    R_SOCKET,
-    R_BIND,
-    R_LISTEN,
-    R_ACCEPT,
-    R_ACCEPT4,
-    R_CONNECT,
-    R_SETSOCKOPT,
-    R_CLOSE,
-    R_DUP,
-    R_DUP2,
-    R_DUP3,
-    R_FCNTL,
-    R_FCNTL64,
-    R_CLOSE_RANGE,
+#define SF_HOOK(name, params, args) R_##name,
+#include "hooks.def"
     R_COUNT
 };
 
 static const char *const real_names[R_COUNT] = {
-    "socket", "bind", "listen", "accept", "accept4", "connect", "setsockopt",
-    "close",  "dup",  "dup2",   "dup3",   "fcntl",   "fcntl64", "close_range"};
+#define SF_HOOK(name, params, args) [R_##name] = #name,
+#include "hooks.def"
+};
 
 static void *const own_hooks[R_COUNT] = {
-    (void *)sf_hook_socket,     (void *)sf_hook_bind,       (void *)sf_hook_listen,
-    (void *)sf_hook_accept,     (void *)sf_hook_accept4,    (void *)sf_hook_connect,
-    (void *)sf_hook_setsockopt, (void *)sf_hook_close,      (void *)sf_hook_dup,
-    (void *)sf_hook_dup2,       (void *)sf_hook_dup3,       (void *)sf_hook_fcntl,
-    (void *)sf_hook_fcntl64,    (void *)sf_hook_close_range};
+#define SF_HOOK(name, params, args) [R_##name] = (void *)sf_hook_##name,
+#include "hooks.def"
+};
 
 static _Atomic(void *) real_fn[R_COUNT];
 
@@ -70,88 +57,85 @@ static void *real(enum real_id id)
     return atomic_load_explicit(&real_fn[id], memory_order_acquire);
 }
 
-int real_socket(int domain, int type, int protocol)
+/* The raw system call for each name, used when the symbol is unbound. Only
+ * calls every architecture has: aarch64 and riscv64 have no dup2 system call. */
+static int sys_socket(int domain, int type, int protocol)
 {
-    int (*f)(int, int, int) = (int (*)(int, int, int))real(R_SOCKET);
-    return f ? f(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
+    return (int)syscall(SYS_socket, domain, type, protocol);
 }
 
-int real_bind(int fd, const struct sockaddr *addr, socklen_t len)
+static int sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    int (*f)(int, const struct sockaddr *, socklen_t) =
-        (int (*)(int, const struct sockaddr *, socklen_t))real(R_BIND);
-    return f ? f(fd, addr, len) : (int)syscall(SYS_bind, fd, addr, len);
+    return (int)syscall(SYS_bind, fd, addr, len);
 }
 
-int real_listen(int fd, int backlog)
+static int sys_listen(int fd, int backlog)
 {
-    int (*f)(int, int) = (int (*)(int, int))real(R_LISTEN);
-    return f ? f(fd, backlog) : (int)syscall(SYS_listen, fd, backlog);
+    return (int)syscall(SYS_listen, fd, backlog);
 }
 
-int real_accept(int fd, struct sockaddr *addr, socklen_t *len)
+static int sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-    int (*f)(int, struct sockaddr *, socklen_t *) =
-        (int (*)(int, struct sockaddr *, socklen_t *))real(R_ACCEPT);
-    return f ? f(fd, addr, len) : (int)syscall(SYS_accept4, fd, addr, len, 0);
+    return (int)syscall(SYS_accept4, fd, addr, len, flags);
 }
 
-int real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+static int sys_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-    int (*f)(int, struct sockaddr *, socklen_t *, int) =
-        (int (*)(int, struct sockaddr *, socklen_t *, int))real(R_ACCEPT4);
-    return f ? f(fd, addr, len, flags) : (int)syscall(SYS_accept4, fd, addr, len, flags);
+    return sys_accept4(fd, addr, len, 0);
 }
 
-int real_connect(int fd, const struct sockaddr *addr, socklen_t len)
+static int sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    int (*f)(int, const struct sockaddr *, socklen_t) =
-        (int (*)(int, const struct sockaddr *, socklen_t))real(R_CONNECT);
-    return f ? f(fd, addr, len) : (int)syscall(SYS_connect, fd, addr, len);
+    return (int)syscall(SYS_connect, fd, addr, len);
 }
 
-int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+static int sys_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-    int (*f)(int, int, int, const void *, socklen_t) =
-        (int (*)(int, int, int, const void *, socklen_t))real(R_SETSOCKOPT);
-    return f ? f(fd, level, name, val, len)
-             : (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+    return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
 }
 
-int real_close(int fd)
+static int sys_close(int fd)
 {
-    int (*f)(int) = (int (*)(int))real(R_CLOSE);
-    return f ? f(fd) : (int)syscall(SYS_close, fd);
+    return (int)syscall(SYS_close, fd);
 }
 
-int real_dup(int fd)
+static int sys_dup(int fd)
 {
-    int (*f)(int) = (int (*)(int))real(R_DUP);
-    return f ? f(fd) : (int)syscall(SYS_dup, fd);
+    return (int)syscall(SYS_dup, fd);
 }
 
-int real_dup2(int fd, int to)
+static int sys_fcntl(int fd, int cmd, unsigned long arg)
 {
-    int (*f)(int, int) = (int (*)(int, int))real(R_DUP2);
-    return f ? f(fd, to) : (int)syscall(SYS_dup2, fd, to);
+    return (int)syscall(SYS_fcntl, fd, cmd, arg);
 }
 
-int real_dup3(int fd, int to, int flags)
+static int sys_fcntl64(int fd, int cmd, unsigned long arg)
 {
-    int (*f)(int, int, int) = (int (*)(int, int, int))real(R_DUP3);
-    return f ? f(fd, to, flags) : (int)syscall(SYS_dup3, fd, to, flags);
+    return sys_fcntl(fd, cmd, arg);
 }
 
-/* fcntl's third argument is read by libc as one machine word, whatever cmd. */
-int real_fcntl(int fd, int cmd, unsigned long arg, bool is64)
+static int sys_dup3(int fd, int to, int flags)
 {
-    int (*f)(int, int, unsigned long) =
-        (int (*)(int, int, unsigned long))real(is64 ? R_FCNTL64 : R_FCNTL);
-    return f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+    return (int)syscall(SYS_dup3, fd, to, flags);
 }
 
-int real_close_range(unsigned lo, unsigned hi, int flags)
+/* dup2 onto itself returns the descriptor if it is open; dup3 would refuse. */
+static int sys_dup2(int fd, int to)
 {
-    int (*f)(unsigned, unsigned, int) = (int (*)(unsigned, unsigned, int))real(R_CLOSE_RANGE);
-    return f ? f(lo, hi, flags) : (int)syscall(SYS_close_range, lo, hi, flags);
+    if (fd == to)
+        return sys_fcntl(fd, F_GETFD, 0) < 0 ? -1 : to;
+    return sys_dup3(fd, to, 0);
 }
+
+static int sys_close_range(unsigned lo, unsigned hi, int flags)
+{
+    return (int)syscall(SYS_close_range, lo, hi, flags);
+}
+
+#define SF_HOOK(name, params, args)                                                                \
+    int real_##name params                                                                         \
+    {                                                                                              \
+        int(*f) params = (int(*) params)real(R_##name);                                            \
+        return f ? f args : sys_##name args;                                                       \
+    }
+#include "hooks.def"
