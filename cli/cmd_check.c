@@ -1,5 +1,6 @@
 /* sockfix check FILE...: validate policy files ("-": standard input), report
  * every error, and warn about what is valid but probably not meant. */
+#include "../config/kernel_checks.h"
 #include "../config/policy_file.h"
 #include "cli.h"
 
@@ -18,26 +19,12 @@ static void print_warning(const char *line, void *arg)
     fprintf(stderr, "%s (warning)\n", line);
 }
 
-static bool read_proc(const char *path, char *buf, int len)
-{
-    FILE *f = fopen(path, "re");
-    bool ok = f && fgets(buf, len, f);
-    if (f)
-        fclose(f);
-    return ok;
-}
-
 /* Warnings leave the exit status alone: the policy is valid, the kernel
  * may differ where it runs. Every rule is considered, whatever its program. */
 static void warn(const struct sf_policy *p)
 {
-    char buf[256];
     sf_policy_emit_warnings(p, false, print_warning, NULL);
-    if (read_proc("/proc/sys/net/ipv4/tcp_available_congestion_control", buf, sizeof buf))
-        sf_policy_check_congestion(p, buf, print_warning, NULL);
-    long rmem = read_proc("/proc/sys/net/core/rmem_max", buf, sizeof buf) ? atol(buf) : 0;
-    long wmem = read_proc("/proc/sys/net/core/wmem_max", buf, sizeof buf) ? atol(buf) : 0;
-    sf_policy_check_buffers(p, rmem, wmem, print_warning, NULL);
+    sf_policy_check_kernel(p, sf_sysctl_read, print_warning, NULL);
 }
 
 /* The policy on standard input, read to its end (at most the size a policy

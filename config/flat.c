@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index.h"
 #include "values.h"
 
 static int add_issue(struct sf_flat *f, bool error, const struct sf_policy *p, unsigned line,

@@ -39,6 +39,13 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
 unsigned sf_decide_scan(const struct sf_policy *p, const struct sf_event *ev,
                         struct sf_decision *d);
 
+/* Selection: which rules can match this program. */
+/* Makes active the rules whose match.program globs match one of names (or
+ * that have no match.program), then builds the matching index. May be
+ * called again for other names; not while the policy is shared. 0, or -1
+ * when out of memory for the index (sf_decide then scans the rules). */
+int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames);
+
 /* Whether rule r matches ev (the program was settled by selection). */
 int sf_rule_matches(const struct sf_rule *r, const struct sf_event *ev);
 

@@ -22,7 +22,8 @@
         .key = k, .level = lvl, .optname = name, .optlabel = #name, .kind = kd, .min = lo,         \
         .max = hi, .phase = ph, .types = ty, .roles = ro, .inherited = true, .level6 = 0,          \
         .optname6 = 0, .optlabel6 = NULL, .families = 0, .readback = SF_READS_AS_SET,              \
-        .autotuned = false, .needs_cap_above = -1, .attachable = true, __VA_ARGS__                 \
+        .autotuned = false, .needs_cap_above = -1, .attachable = true, .capped_by = NULL,          \
+        .choices_from = NULL, __VA_ARGS__                                                          \
     }
 #define SIX(lvl, name) .level6 = (lvl), .optname6 = (name), .optlabel6 = #name
 
@@ -52,9 +53,9 @@ const struct sf_option sf_options[SF_OPT_COUNT] = {
                                 INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
     [SF_OPT_NODELAY] = OPT("nodelay", IPPROTO_TCP, TCP_NODELAY, SF_VAL_BOOL, 0, 1,
                            SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
-    [SF_OPT_BACKLOG] =
-        OPT("backlog", 0, 0, SF_VAL_COUNT, 1, 65535, SF_PHASE_LISTEN_ARG, TCP_ONLY, SF_ROLE_SERVER,
-            .optlabel = "listen backlog", .inherited = false, .attachable = false),
+    [SF_OPT_BACKLOG] = OPT("backlog", 0, 0, SF_VAL_COUNT, 1, 65535, SF_PHASE_LISTEN_ARG, TCP_ONLY,
+                           SF_ROLE_SERVER, .optlabel = "listen backlog", .inherited = false,
+                           .attachable = false, .capped_by = "net.core.somaxconn"),
     /* IPV6_V6ONLY fails with EINVAL once the socket is bound: before bind only. */
     [SF_OPT_V6ONLY] =
         OPT("v6only", IPPROTO_IPV6, IPV6_V6ONLY, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE,
@@ -68,12 +69,12 @@ const struct sf_option sf_options[SF_OPT_COUNT] = {
             .attachable = false),
     [SF_OPT_BIND_DEVICE] = OPT("bind_device", SOL_SOCKET, SO_BINDTODEVICE, SF_VAL_NAME, 1,
                                SF_NAME_MAX, SF_PHASE_BIND | SF_PHASE_CLIENT, ANY_TYPE, ANY_ROLE),
-    [SF_OPT_RCVBUF] =
-        OPT("rcvbuf", SOL_SOCKET, SO_RCVBUF, SF_VAL_SIZE, 1024, 536870912, SF_PHASE_CONNECTION,
-            TCP_ONLY, ANY_ROLE, .readback = SF_READS_DOUBLED, .autotuned = true),
-    [SF_OPT_SNDBUF] =
-        OPT("sndbuf", SOL_SOCKET, SO_SNDBUF, SF_VAL_SIZE, 1024, 536870912, SF_PHASE_CONNECTION,
-            TCP_ONLY, ANY_ROLE, .readback = SF_READS_DOUBLED, .autotuned = true),
+    [SF_OPT_RCVBUF] = OPT("rcvbuf", SOL_SOCKET, SO_RCVBUF, SF_VAL_SIZE, 1024, 536870912,
+                          SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .readback = SF_READS_DOUBLED,
+                          .autotuned = true, .capped_by = "net.core.rmem_max"),
+    [SF_OPT_SNDBUF] = OPT("sndbuf", SOL_SOCKET, SO_SNDBUF, SF_VAL_SIZE, 1024, 536870912,
+                          SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .readback = SF_READS_DOUBLED,
+                          .autotuned = true, .capped_by = "net.core.wmem_max"),
     [SF_OPT_LINGER] = OPT("linger", SOL_SOCKET, SO_LINGER, SF_VAL_LINGER, -1, 32767,
                           SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .attachable = false),
     [SF_OPT_DEFER_ACCEPT] =
@@ -87,7 +88,8 @@ const struct sf_option sf_options[SF_OPT_COUNT] = {
         OPT("maxseg", IPPROTO_TCP, TCP_MAXSEG, SF_VAL_COUNT, 88, 32767, SF_PHASE_CONNECTION,
             TCP_ONLY, ANY_ROLE, .readback = SF_READS_CLAMP_ON_CONNECTIONS, .autotuned = true),
     [SF_OPT_CONGESTION] = OPT("congestion", IPPROTO_TCP, TCP_CONGESTION, SF_VAL_NAME, 1,
-                              SF_NAME_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+                              SF_NAME_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE,
+                              .choices_from = "net.ipv4.tcp_available_congestion_control"),
     [SF_OPT_TOS] = OPT("tos", IPPROTO_IP, IP_TOS, SF_VAL_COUNT, 0, 255, SF_PHASE_CONNECTION,
                        ANY_TYPE, ANY_ROLE, SIX(IPPROTO_IPV6, IPV6_TCLASS)),
     [SF_OPT_MARK] = OPT("mark", SOL_SOCKET, SO_MARK, SF_VAL_U32, 0, UINT32_MAX,

@@ -94,11 +94,14 @@ struct sf_option {
     const char *optlabel6;
     unsigned families; /* SF_FAMILY_* it exists for; 0 = both */
     enum sf_readback readback;
-    bool autotuned;          /* the kernel tunes it on connections: there a difference from a fresh
-                                socket says nothing of who set it */
-    int64_t needs_cap_above; /* CAP_NET_ADMIN is needed for values above this; -1: never */
-    bool attachable;         /* bpf_setsockopt accepts it from the cgroup hooks sockfix attach uses
-                                (measured: tests/attach/test_attach.c) */
+    bool autotuned;           /* the kernel tunes it on connections: there a difference from a fresh
+                                 socket says nothing of who set it */
+    int64_t needs_cap_above;  /* CAP_NET_ADMIN is needed for values above this; -1: never */
+    bool attachable;          /* bpf_setsockopt accepts it from the cgroup hooks sockfix attach uses
+                                 (measured: tests/attach/test_attach.c) */
+    const char *capped_by;    /* the sysctl holding the largest value the kernel takes; above it
+                                 the kernel caps without an error */
+    const char *choices_from; /* the sysctl listing the names the kernel offers */
 };
 
 extern const struct sf_option sf_options[SF_OPT_COUNT];

@@ -7,20 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "index.h"
 #include "options.h"
+#include "settings.h"
 
-enum sf_log_level { SF_LOG_OFF, SF_LOG_ERROR, SF_LOG_WARN, SF_LOG_INFO, SF_LOG_DEBUG };
-
-/* Who wins when the program sets an option the policy also sets:
- * program (default): sockfix only fills in what the program left alone;
- * policy: the policy's value, also over the program's later setsockopt. */
-enum sf_precedence { SF_PRECEDENCE_PROGRAM, SF_PRECEDENCE_POLICY };
-
-/* Where the library's log lines go: stderr; syslog (datagrams to /dev/log, or
- * another socket named as syslog:/path); or a file, appended to. */
-enum sf_log_target { SF_LOG_TO_STDERR, SF_LOG_TO_SYSLOG, SF_LOG_TO_FILE };
-#define SF_LOG_PATH_MAX 200
+struct sf_index; /* index.h: built by sf_policy_select_program (match.h) */
 
 struct sf_port_range {
     uint16_t lo, hi;
@@ -86,18 +76,12 @@ struct sf_policy {
 
 /* Parses len bytes of INI text. Never returns NULL but when out of memory;
  * errors are collected in the result, all of them, in line order. Every rule
- * starts active; sf_policy_select_program narrows that and builds the
+ * starts active; sf_policy_select_program (match.h) narrows that and builds the
  * matching index (without it, deciding scans every rule). */
 struct sf_policy *sf_policy_parse(const char *text, size_t len, const char *source);
 
 /* A policy holding one file-level error ("FILE: message"), no rules. */
 struct sf_policy *sf_policy_failed(const char *source, const char *message);
-
-/* Makes active the rules whose match.program globs match one of names (or
- * that have no match.program), then builds the matching index. May be
- * called again for other names; not while the policy is shared. 0, or -1
- * when out of memory for the index (sf_decide then scans the rules). */
-int sf_policy_select_program(struct sf_policy *p, const char *const *names, size_t nnames);
 
 /* The name a SF_VAL_NAME option's value stands for. */
 const char *sf_policy_name(const struct sf_policy *p, int32_t value);
@@ -118,33 +102,9 @@ void sf_error_format(const struct sf_policy *p, const struct sf_error *e, char *
 
 void sf_policy_free(struct sf_policy *p);
 
-/* Parses "off".."debug"; -1 when unknown. */
-int sf_log_level_parse(const char *s);
-const char *sf_log_level_name(enum sf_log_level level);
-
-/* For each congestion-control name the policy's active rules use that is not
- * in `available` (the kernel's space-separated list), writes a warning
- * "FILE:LINE: congestion: "NAME" is not available ..." with emit. */
-void sf_policy_check_congestion(const struct sf_policy *p, const char *available,
-                                void (*emit)(const char *line, void *arg), void *arg);
-
-/* Parses "stderr", "syslog", "syslog:/path" or "file:/path" (absolute
- * paths); 0, or -1 with the reason in err. */
-int sf_log_target_parse(const char *s, enum sf_log_target *target, char path[SF_LOG_PATH_MAX],
-                        char *err, size_t errlen);
-
-/* For each rcvbuf (sndbuf) of the active rules above max (net.core.rmem_max,
- * wmem_max), a warning "FILE:LINE: rcvbuf: 4m is above net.core.rmem_max
- * (212992 bytes); the kernel caps it" with emit. */
-void sf_policy_check_buffers(const struct sf_policy *p, long rmem_max, long wmem_max,
-                             void (*emit)(const char *line, void *arg), void *arg);
-
 /* Each warning about the policy's text ("FILE:LINE: message"), with emit;
  * active_only: only those about rules that can match this program. */
 void sf_policy_emit_warnings(const struct sf_policy *p, bool active_only,
                              void (*emit)(const char *line, void *arg), void *arg);
-
-/* Parses "program" or "policy"; -1 otherwise. */
-int sf_precedence_parse(const char *s);
 
 #endif

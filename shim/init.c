@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../config/kernel_checks.h"
+#include "../config/match.h"
 #include "../config/policy_file.h"
 #include "log.h"
 #include "real.h"
@@ -154,18 +156,6 @@ static void log_line_warn(const char *line, void *arg)
     log_msg(SF_LOG_WARN, line);
 }
 
-/* A small /proc file into buf; false when it cannot be read. */
-static bool read_proc(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    return n > 0;
-}
-
 /* At start-up, not in the hooks: the policy's own warnings, and a few reads
  * of /proc to name what the kernel will refuse or cap (a congestion control
  * it does not offer, a buffer above its maximum) before every setsockopt
@@ -175,15 +165,7 @@ static void warn_about_the_policy(const struct sf_policy *p)
     if (!log_enabled(SF_LOG_WARN))
         return;
     sf_policy_emit_warnings(p, true, log_line_warn, NULL);
-    char buf[256];
-    if ((p->active_set & SF_OPT_BIT(SF_OPT_CONGESTION)) &&
-        read_proc("/proc/sys/net/ipv4/tcp_available_congestion_control", buf, sizeof buf))
-        sf_policy_check_congestion(p, buf, log_line_warn, NULL);
-    if (p->active_set & (SF_OPT_BIT(SF_OPT_RCVBUF) | SF_OPT_BIT(SF_OPT_SNDBUF))) {
-        long rmem = read_proc("/proc/sys/net/core/rmem_max", buf, sizeof buf) ? atol(buf) : 0;
-        long wmem = read_proc("/proc/sys/net/core/wmem_max", buf, sizeof buf) ? atol(buf) : 0;
-        sf_policy_check_buffers(p, rmem, wmem, log_line_warn, NULL);
-    }
+    sf_policy_check_kernel(p, sf_sysctl_read, log_line_warn, NULL);
 }
 
 static void policy_path_into_record(const char *path)

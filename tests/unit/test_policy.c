@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config/policy.h"
+#include "config/match.h"
 #include "config/policy_file.h"
 
 static struct sf_policy *parse(const char *text)
