@@ -1,6 +1,5 @@
 #include "attach_bpf.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -29,11 +28,9 @@ bool attach_supported(void)
     return true;
 }
 
-static const struct {
-    const char *program, *pin;
-} links[ATTACH_PROGRAMS] = {{"sf_bind4", "bind4"},       {"sf_bind6", "bind6"},
-                            {"sf_connect4", "connect4"}, {"sf_connect6", "connect6"},
-                            {"sf_sockops", "sockops"},   {"sf_setsockopt", "setsockopt"}};
+const struct attach_link attach_links[ATTACH_PROGRAMS] = {
+    {"sf_bind4", "bind4"},       {"sf_bind6", "bind6"},     {"sf_connect4", "connect4"},
+    {"sf_connect6", "connect6"}, {"sf_sockops", "sockops"}, {"sf_setsockopt", "setsockopt"}};
 
 /* Maps an attachment keeps across a replaced policy: what it says of itself,
  * its counters, and what it knows of each socket. */
@@ -186,8 +183,8 @@ static struct bpf_object *open_object(const char *cmd)
     }
     const char *lacking = NULL;
     for (size_t i = 0; i < ATTACH_PROGRAMS && !lacking; i++)
-        if (!bpf_object__find_program_by_name(obj, links[i].program))
-            lacking = links[i].program;
+        if (!bpf_object__find_program_by_name(obj, attach_links[i].program))
+            lacking = attach_links[i].program;
     /* The maps the policy is written to, then those kept across replacements. */
     static const char *const policy_maps[] = {"config", "rules"};
     for (size_t m = 0; m < 2 && !lacking; m++)
@@ -264,7 +261,7 @@ static int unpin(const char *cmd, const struct cgroup *cg)
     char dir[PATH_MAX], path[PATH_MAX + 64];
     int status = EXIT_OK;
     for (size_t i = 0; i < ATTACH_PROGRAMS; i++) {
-        pin_path(path, sizeof path, cg, links[i].pin);
+        pin_path(path, sizeof path, cg, attach_links[i].pin);
         if (unlink(path) != 0 && errno != ENOENT) {
             if (cmd)
                 fprintf(stderr, "sockfix %s: %s: %s\n", cmd, path, strerror(errno));
@@ -297,16 +294,16 @@ static int attach_new(const char *cmd, struct bpf_object *obj, const struct cgro
         goto out;
     }
     for (size_t i = 0; i < ATTACH_PROGRAMS; i++) {
-        struct bpf_program *prog = bpf_object__find_program_by_name(obj, links[i].program);
+        struct bpf_program *prog = bpf_object__find_program_by_name(obj, attach_links[i].program);
         made[i] = bpf_program__attach_cgroup(prog, cgfd);
         int err = libbpf_get_error(made[i]);
         if (err) {
             made[i] = NULL;
-            fprintf(stderr, "sockfix %s: attaching %s to %s failed: %s\n", cmd, links[i].pin,
+            fprintf(stderr, "sockfix %s: attaching %s to %s failed: %s\n", cmd, attach_links[i].pin,
                     cg->path, strerror(-err));
             goto undo;
         }
-        pin_path(path, sizeof path, cg, links[i].pin);
+        pin_path(path, sizeof path, cg, attach_links[i].pin);
         if ((err = bpf_link__pin(made[i], path)) != 0) {
             fprintf(stderr, "sockfix %s: pinning %s: %s\n", cmd, path, strerror(-err));
             goto undo;
@@ -343,7 +340,7 @@ static int replace(const char *cmd, struct bpf_object *obj, const struct cgroup 
     struct bpf_link *pinned[ATTACH_PROGRAMS] = {0};
     int status = EXIT_OK;
     for (size_t i = 0; i < ATTACH_PROGRAMS && status == EXIT_OK; i++) {
-        pin_path(path, sizeof path, cg, links[i].pin);
+        pin_path(path, sizeof path, cg, attach_links[i].pin);
         pinned[i] = bpf_link__open(path);
         if (libbpf_get_error(pinned[i])) {
             pinned[i] = NULL;
@@ -355,10 +352,10 @@ static int replace(const char *cmd, struct bpf_object *obj, const struct cgroup 
         }
     }
     for (size_t i = 0; i < ATTACH_PROGRAMS && status == EXIT_OK; i++) {
-        int err = bpf_link__update_program(pinned[i],
-                                           bpf_object__find_program_by_name(obj, links[i].program));
+        int err = bpf_link__update_program(
+            pinned[i], bpf_object__find_program_by_name(obj, attach_links[i].program));
         if (err) {
-            fprintf(stderr, "sockfix %s: replacing %s on %s failed: %s\n", cmd, links[i].pin,
+            fprintf(stderr, "sockfix %s: replacing %s on %s failed: %s\n", cmd, attach_links[i].pin,
                     cg->path, strerror(-err));
             status = EXIT_FINDINGS;
         }
@@ -433,134 +430,6 @@ int detach_from(const char *cmd, const struct cgroup *cg)
     return unpin(cmd, cg);
 }
 
-/* ---- status ---- */
-
-static void read_counters(int fd, uint64_t out[SF_COUNTERS])
-{
-    int cpus = libbpf_num_possible_cpus();
-    uint64_t *per = cpus > 0 ? calloc((size_t)cpus, sizeof *per) : NULL;
-    for (uint32_t k = 0; per && k < SF_COUNTERS; k++) {
-        out[k] = 0;
-        if (bpf_map_lookup_elem(fd, &k, per) == 0)
-            for (int c = 0; c < cpus; c++)
-                out[k] += per[c];
-    }
-    free(per);
-}
-
-static void read_failures(int fd, struct attachment *a)
-{
-    struct sf_attach_failure key, next;
-    const struct sf_attach_failure *prev = NULL;
-    while (a->nfailures < sizeof a->failures / sizeof a->failures[0] &&
-           bpf_map_get_next_key(fd, prev, &next) == 0) {
-        uint64_t n = 0;
-        if (bpf_map_lookup_elem(fd, &next, &n) == 0)
-            a->failures[a->nfailures++] = (struct attach_failure_count){next.option, next.err, n};
-        key = next;
-        prev = &key;
-    }
-}
-
-static void read_program(const char *path, struct attach_program_stats *s)
-{
-    int lfd = bpf_obj_get(path);
-    struct bpf_link_info li = {0};
-    uint32_t len = sizeof li;
-    if (lfd < 0 || bpf_obj_get_info_by_fd(lfd, &li, &len) != 0) {
-        if (lfd >= 0)
-            close(lfd);
-        return;
-    }
-    close(lfd);
-    s->present = true;
-    int pfd = bpf_prog_get_fd_by_id(li.prog_id);
-    struct bpf_prog_info pi = {0};
-    len = sizeof pi;
-    if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &pi, &len) == 0) {
-        s->runs = pi.run_cnt;
-        s->run_ns = pi.run_time_ns;
-    }
-    if (pfd >= 0)
-        close(pfd);
-}
-
-static int read_one(uint64_t id, struct attachment *a)
-{
-    char path[PATH_MAX];
-    memset(a, 0, sizeof *a);
-    a->cgroup_id = id;
-    snprintf(path, sizeof path, "%s/%llu/meta", SF_PIN_ROOT, (unsigned long long)id);
-    int fd = bpf_obj_get(path);
-    uint32_t zero = 0;
-    if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &a->meta) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    a->meta.policy[sizeof a->meta.policy - 1] = '\0';
-    a->meta.cgroup[sizeof a->meta.cgroup - 1] = '\0';
-    struct stat st;
-    a->cgroup_exists = stat(a->meta.cgroup, &st) == 0 && (uint64_t)st.st_ino == id;
-    snprintf(path, sizeof path, "%s/%llu/counters", SF_PIN_ROOT, (unsigned long long)id);
-    if ((fd = bpf_obj_get(path)) >= 0) {
-        read_counters(fd, a->counters);
-        close(fd);
-    }
-    snprintf(path, sizeof path, "%s/%llu/failures", SF_PIN_ROOT, (unsigned long long)id);
-    if ((fd = bpf_obj_get(path)) >= 0) {
-        read_failures(fd, a);
-        close(fd);
-    }
-    for (size_t i = 0; i < ATTACH_PROGRAMS; i++) {
-        a->programs[i].name = links[i].pin;
-        snprintf(path, sizeof path, "%s/%llu/%s", SF_PIN_ROOT, (unsigned long long)id,
-                 links[i].pin);
-        read_program(path, &a->programs[i]);
-    }
-    return 0;
-}
-
-static int by_id(const void *x, const void *y)
-{
-    uint64_t a = ((const struct attachment *)x)->cgroup_id;
-    uint64_t b = ((const struct attachment *)y)->cgroup_id;
-    return (a > b) - (a < b);
-}
-
-int attachments_read(const char *cmd, struct attachment **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    DIR *d = opendir(SF_PIN_ROOT);
-    if (!d)
-        return 0; /* nothing was ever attached here */
-    size_t cap = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        char *end;
-        unsigned long long id = strtoull(e->d_name, &end, 10);
-        if (e->d_name[0] == '.' || *end)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct attachment *v = reallocarray(*out, cap, sizeof *v);
-            if (!v) {
-                fprintf(stderr, "sockfix %s: out of memory\n", cmd);
-                closedir(d);
-                return -1;
-            }
-            *out = v;
-        }
-        if (read_one(id, &(*out)[*n]) == 0)
-            (*n)++;
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof **out, by_id);
-    return 0;
-}
-
 #else /* built without the kernel programs */
 
 bool attach_supported(void)
@@ -568,7 +437,7 @@ bool attach_supported(void)
     return false;
 }
 
-static int unsupported(const char *cmd)
+int attach_unsupported(const char *cmd)
 {
     fprintf(stderr,
             "sockfix %s: this sockfix was built without the kernel programs (clang's BPF target, "
@@ -581,20 +450,13 @@ int attach_to(const char *cmd, const struct cgroup *cg, const struct sf_flat *fl
               struct sf_attach_meta *meta, bool *replaced)
 {
     (void)cg, (void)flat, (void)meta, (void)replaced;
-    return unsupported(cmd);
+    return attach_unsupported(cmd);
 }
 
 int detach_from(const char *cmd, const struct cgroup *cg)
 {
     (void)cg;
-    return unsupported(cmd);
-}
-
-int attachments_read(const char *cmd, struct attachment **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    return unsupported(cmd) ? -1 : 0;
+    return attach_unsupported(cmd);
 }
 
 #endif

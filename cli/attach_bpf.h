@@ -20,6 +20,9 @@
 /* Whether this sockfix was built with the kernel programs. */
 bool attach_supported(void);
 
+/* Says that it was not, for cmd; returns EXIT_FINDINGS. */
+int attach_unsupported(const char *cmd);
+
 /* Loads the programs with flat and attaches them to cg, or replaces the
  * policy of the attachment cg has. meta is written as given (its time is
  * set here). EXIT_OK, or the exit status after printing why for cmd; nothing
@@ -43,6 +46,12 @@ struct attach_program_stats {
 };
 
 #define ATTACH_PROGRAMS 6
+
+/* Each kernel program, and the name its link is pinned under. */
+struct attach_link {
+    const char *program, *pin;
+};
+extern const struct attach_link attach_links[ATTACH_PROGRAMS];
 
 struct attachment {
     uint64_t cgroup_id;
