@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,22 +53,35 @@ static struct sf_policy *load_stdin(void)
     return p;
 }
 
+/* The files to check are argv[first..argc); "-" (standard input) at most once. */
+static int parse_args(int argc, char **argv, int *first)
+{
+    static const struct option longopts[] = {{NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;)
+        return unknown_option("check", argv[optind - 1]);
+    if (optind >= argc)
+        return usage_error("check", "no policy file given");
+    int stdin_uses = 0;
+    for (int i = optind; i < argc; i++)
+        stdin_uses += strcmp(argv[i], "-") == 0;
+    if (stdin_uses > 1)
+        return usage_error("check", "\"-\" (standard input) is given more than once");
+    *first = optind;
+    return EXIT_OK;
+}
+
 int cmd_check(int argc, char **argv)
 {
     if (help_requested("check", argc, argv))
         return EXIT_OK;
-    if (argc < 2)
-        return usage_error("check", "no policy file given");
-    int stdin_uses = 0;
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return unknown_option("check", argv[i]);
-        stdin_uses += strcmp(argv[i], "-") == 0;
-    }
-    if (stdin_uses > 1)
-        return usage_error("check", "\"-\" (standard input) is given more than once");
+    int first = 1;
+    int r = parse_args(argc, argv, &first);
+    if (r != EXIT_OK)
+        return r;
     int status = EXIT_OK;
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         bool from_stdin = strcmp(argv[i], "-") == 0;
         struct sf_policy *p = from_stdin ? load_stdin() : load_policy_for(argv[i]);
         if (!p) {

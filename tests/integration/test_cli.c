@@ -745,6 +745,44 @@ Test(cli, check_reads_standard_input)
     cr_expect_eq(r.status, 2);
 }
 
+Test(cli, check_takes_files_after_double_dash)
+{
+    char path[64];
+    write_policy("[r]\nkeepidle = 30\n", path);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "check", "--", path), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    char want[128];
+    snprintf(want, sizeof want, "%s: ok, 1 rule\n", path);
+    cr_expect_str_eq(r.out, want);
+    sockfix(ARGS("sockfix", "check", path, "--quiet"), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, "sockfix check: unknown or incomplete option \"--quiet\"\n"
+                            "(see 'sockfix help check')\n");
+}
+
+/* The sysctl each option row names as its cap, read on this machine. */
+Test(cli, a_backlog_above_somaxconn_is_warned_about)
+{
+    FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+    long somaxconn = 0;
+    cr_assert(f && fscanf(f, "%ld", &somaxconn) == 1);
+    fclose(f);
+    if (somaxconn >= 65535)
+        cr_skip_test("net.core.somaxconn is at the largest backlog a policy may ask for");
+    char path[64], text[128], want[512];
+    snprintf(text, sizeof text, "[r]\nbacklog = %ld\n[s]\nbacklog = %ld\n", somaxconn,
+             somaxconn + 1);
+    write_policy(text, path);
+    struct run_result r;
+    sockfix(ARGS("sockfix", "check", path), PLAIN_ENV, &r);
+    cr_expect_eq(r.status, 0);
+    snprintf(want, sizeof want,
+             "%s:4: backlog: %ld is above net.core.somaxconn (%ld); the kernel caps it (warning)\n",
+             path, somaxconn + 1, somaxconn);
+    cr_expect_str_eq(r.err, want);
+}
+
 Test(cli, timers_with_keepalive_off_are_warned_about)
 {
     char path[64], want[512];
