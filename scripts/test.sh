@@ -6,7 +6,9 @@
 #      the instrumented library preloaded behind libasan;
 #   3. a ThreadSanitizer build (build-tsan/): the threaded tests.
 # scripts/test.sh --fast runs the first only; other arguments go to ctest.
-# Installs what a fresh Debian 12 machine lacks (apt-get, when run as root).
+# Installs what a fresh Debian 12 machine lacks (apt-get, when run as root);
+# a developer without root needs only deps.sh's build group: the tests that
+# need what is missing, root or CAP_NET_ADMIN skip and say why.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -5,14 +5,22 @@ manifests parsed and checked for the fields each needs, and every policy
 they carry through `sockfix check -`.
 
     check_deploy.py SOURCE_DIR SOCKFIX_BINARY
-Exits 1 with one line per failure."""
+Exits 1 with one line per failure; 77 (skipped, for ctest) when python3-yaml
+or systemd-analyze, which scripts/deps.sh installs, are missing."""
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 
-import yaml
+try:
+    import yaml
+except ImportError:
+    print("skipped: python3-yaml is not installed (scripts/deps.sh installs it)")
+    sys.exit(77)
+if not shutil.which("systemd-analyze"):
+    print("skipped: systemd-analyze is not installed (scripts/deps.sh installs systemd)")
+    sys.exit(77)
 
 source, sockfix = sys.argv[1], sys.argv[2]
 failures = []

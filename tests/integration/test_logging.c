@@ -122,6 +122,7 @@ static int bind_syslog(const char *path)
 
 Test(logging, syslog_datagrams_with_priority_and_no_newline)
 {
+    SKIP_UNDER_QEMU("seccomp filters (the helper's --deny-setsockopt)");
     make_dir();
     char sock[128], target[160];
     snprintf(sock, sizeof sock, "%s/log", dir);
@@ -174,6 +175,7 @@ Test(logging, a_bad_target_is_a_policy_error)
 
 Test(logging, repeated_failures_are_rate_limited)
 {
+    SKIP_UNDER_QEMU("seccomp filters (the helper's --deny-setsockopt)");
     /* 16 threads connect at once, every setsockopt fails the same way: far
      * fewer lines than failures (one per option and errno per second). */
     struct run_result r;

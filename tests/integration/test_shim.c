@@ -80,7 +80,8 @@ Test(shim, server_and_client_sockets_get_their_rules_ipv4)
     expect_server_values(&r, "listener");
     expect_server_values(&r, "accepted");
     expect_client_values(&r);
-    EXPECT(&r, "listener.backlog", 1000);
+    if (!UNDER_QEMU) /* the helper reads it through sock_diag */
+        EXPECT(&r, "listener.backlog", 1000);
     cr_expect_str_empty(r.err);
 }
 
@@ -92,7 +93,8 @@ Test(shim, server_and_client_sockets_get_their_rules_ipv6)
     expect_server_values(&r, "listener");
     expect_server_values(&r, "accepted");
     expect_client_values(&r);
-    EXPECT(&r, "listener.backlog", 1000);
+    if (!UNDER_QEMU) /* the helper reads it through sock_diag */
+        EXPECT(&r, "listener.backlog", 1000);
 }
 
 Test(shim, accept4_flags_pass_through)
@@ -113,7 +115,8 @@ Test(shim, bare_program_keeps_kernel_defaults)
     expect_untouched(&r, "accepted");
     expect_untouched(&r, "client");
     EXPECT(&r, "listener.reuseaddr", 0);
-    EXPECT(&r, "listener.backlog", 7);
+    if (!UNDER_QEMU) /* the helper reads it through sock_diag */
+        EXPECT(&r, "listener.backlog", 7);
 }
 
 Test(shim, builtin_default_policy)
@@ -137,7 +140,8 @@ Test(shim, builtin_default_policy)
     }
     EXPECT(&r, "listener.reuseaddr", 1);
     EXPECT(&r, "client.reuseaddr", 0);
-    EXPECT(&r, "listener.backlog", 7);
+    if (!UNDER_QEMU) /* the helper reads it through sock_diag */
+        EXPECT(&r, "listener.backlog", 7);
     cr_expect_str_empty(r.err, "nothing is printed at the default level: %s", r.err);
 }
 
@@ -405,6 +409,7 @@ Test(shim, strict_with_a_good_policy_runs)
 
 Test(shim, failed_setsockopt_is_logged_and_the_program_goes_on)
 {
+    SKIP_UNDER_QEMU("seccomp filters (the helper's --deny-setsockopt)");
     static const char policy[] = "[r]\nkeepidle = 33\n";
     struct run_result r;
     run_probe(&(struct run_opts){.policy = policy}, ARGS("--deny-setsockopt", "pair", "4"), &r);
