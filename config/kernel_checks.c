@@ -43,7 +43,7 @@ static bool problem(const struct sf_policy *p, int id, int32_t v, const char *sy
 {
     const struct sf_option *o = &sf_options[id];
     char q[64], value[32];
-    if (o->choices_from) {
+    if (o->choices_from[0]) {
         const char *name = sf_policy_name(p, v);
         if (in_word_list(name, kernel_value))
             return false;
@@ -68,8 +68,8 @@ void sf_policy_check_kernel(const struct sf_policy *p, sf_sysctl_reader *read,
     sf_escape(p->source, source, sizeof source);
     for (int id = 0; id < SF_OPT_COUNT; id++) {
         const struct sf_option *o = &sf_options[id];
-        const char *sysctl = o->choices_from ? o->choices_from : o->capped_by;
-        if (!sysctl || !(p->active_set & SF_OPT_BIT(id)) ||
+        const char *sysctl = o->choices_from[0] ? o->choices_from : o->capped_by;
+        if (!sysctl[0] || !(p->active_set & SF_OPT_BIT(id)) ||
             !read(sysctl, kernel_value, sizeof kernel_value))
             continue;
         for (size_t i = 0; i < p->nactive; i++) {

@@ -21,9 +21,9 @@
     {                                                                                              \
         .key = k, .level = lvl, .optname = name, .optlabel = #name, .kind = kd, .min = lo,         \
         .max = hi, .phase = ph, .types = ty, .roles = ro, .inherited = true, .level6 = 0,          \
-        .optname6 = 0, .optlabel6 = NULL, .families = 0, .readback = SF_READS_AS_SET,              \
-        .autotuned = false, .needs_cap_above = -1, .attachable = true, .capped_by = NULL,          \
-        .choices_from = NULL, __VA_ARGS__                                                          \
+        .optname6 = 0, .optlabel6 = "", .families = 0, .readback = SF_READS_AS_SET,                \
+        .autotuned = false, .needs_cap_above = -1, .attachable = true, .capped_by = "",            \
+        .choices_from = "", __VA_ARGS__                                                            \
     }
 #define SIX(lvl, name) .level6 = (lvl), .optname6 = (name), .optlabel6 = #name
 

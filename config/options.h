@@ -79,10 +79,13 @@ enum sf_readback {
 };
 
 struct sf_option {
-    const char *key;      /* policy key, e.g. "keepidle" */
-    int level;            /* setsockopt level; 0 for backlog */
-    int optname;          /* setsockopt name; 0 for backlog */
-    const char *optlabel; /* "TCP_KEEPIDLE", for messages */
+    /* The row's text is held in the row, not pointed to: the table then
+     * needs no relocation and stays in read-only pages the loader never
+     * writes (start-up cost of every process the library is loaded into). */
+    char key[16];      /* policy key, e.g. "keepidle" */
+    int level;         /* setsockopt level; 0 for backlog */
+    int optname;       /* setsockopt name; 0 for backlog */
+    char optlabel[20]; /* "TCP_KEEPIDLE", for messages */
     enum sf_value_kind kind;
     int64_t min, max;     /* range in the value's unit (seconds, ms, count, bytes) */
     unsigned phase;       /* enum sf_phase bits */
@@ -91,17 +94,17 @@ struct sf_option {
     bool inherited;       /* copied by the kernel from a listener to accepted sockets (measured:
                              tests/integration/test_options.c) */
     int level6, optname6; /* on IPv6 sockets, when not the same (IP_TOS -> IPV6_TCLASS) */
-    const char *optlabel6;
+    char optlabel6[20];
     unsigned families; /* SF_FAMILY_* it exists for; 0 = both */
     enum sf_readback readback;
-    bool autotuned;           /* the kernel tunes it on connections: there a difference from a fresh
-                                 socket says nothing of who set it */
-    int64_t needs_cap_above;  /* CAP_NET_ADMIN is needed for values above this; -1: never */
-    bool attachable;          /* bpf_setsockopt accepts it from the cgroup hooks sockfix attach uses
-                                 (measured: tests/attach/test_attach.c) */
-    const char *capped_by;    /* the sysctl holding the largest value the kernel takes; above it
-                                 the kernel caps without an error */
-    const char *choices_from; /* the sysctl listing the names the kernel offers */
+    bool autotuned;          /* the kernel tunes it on connections: there a difference from a fresh
+                                socket says nothing of who set it */
+    int64_t needs_cap_above; /* CAP_NET_ADMIN is needed for values above this; -1: never */
+    bool attachable;         /* bpf_setsockopt accepts it from the cgroup hooks sockfix attach uses
+                                (measured: tests/attach/test_attach.c) */
+    char capped_by[24];      /* the sysctl holding the largest value the kernel takes; above it
+                                the kernel caps without an error */
+    char choices_from[48];   /* the sysctl listing the names the kernel offers; "" for none */
 };
 
 extern const struct sf_option sf_options[SF_OPT_COUNT];

@@ -43,32 +43,49 @@ static const struct sf_policy *_Atomic current_policy;
  * calling back) from another thread that must wait. */
 static _Atomic pid_t starting_tid;
 
-/* What the constructor found: the policy file and, when it fit, its text:
- * in a small static buffer, or in pages mapped for a larger file (a large
- * .bss would cost every process, sockets or not). */
+/* What the constructor found: the policy file and, when it fit, its text in
+ * pages mapped for it until the policy is parsed (a buffer in .bss would
+ * put a page between the variables every start touches, for every process,
+ * policy file or not). */
 #define PREREAD_BYTES 65536
-#define PREREAD_SMALL 4096
 static struct {
     const char *path; /* NULL: the built-in default */
-    char *text;       /* NULL: not read yet */
+    char *text;       /* NULL: not read yet; else PREREAD_BYTES mapped */
     size_t len;
-    bool mapped;
-    char small[PREREAD_SMALL];
 } preread;
+
+/* What every start runs calls as little of libc as it can: the first call
+ * of each libc function through the PLT is a symbol lookup (some 700
+ * instructions), paid by every process the library is loaded into, sockets
+ * or not. These loops stay loops (no_loop_patterns). */
+#define NO_LOOP_PATTERNS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+/* s into out (at most max - 1 bytes and a NUL); returns the length. */
+static NO_LOOP_PATTERNS size_t copy_bounded(char *out, const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; n + 1 < max && s[n]; n++)
+        out[n] = s[n];
+    out[n] = '\0';
+    return n;
+}
 
 /* The base name of path into a record name; " (deleted)" (an executable
  * replaced on disk while it runs) is not part of the name. */
-static void name_into(char out[SF_RECORD_NAME_MAX], const char *path)
+static NO_LOOP_PATTERNS void name_into(char out[SF_RECORD_NAME_MAX], const char *path)
 {
-    const char *slash = path ? strrchr(path, '/') : NULL;
-    const char *base = slash ? slash + 1 : path ? path : "";
-    size_t n = strnlen(base, SF_RECORD_NAME_MAX - 1);
+    const char *base = path ? path : "";
+    for (const char *q = base; *q; q++)
+        if (*q == '/')
+            base = q + 1;
+    size_t n = copy_bounded(out, base, SF_RECORD_NAME_MAX);
     static const char deleted[] = " (deleted)";
-    if (n >= sizeof deleted &&
-        memcmp(base + n - (sizeof deleted - 1), deleted, sizeof deleted - 1) == 0)
-        n -= sizeof deleted - 1;
-    memcpy(out, base, n);
-    out[n] = '\0';
+    size_t d = sizeof deleted - 1;
+    bool replaced = n > d;
+    for (size_t k = 0; replaced && k < d; k++)
+        replaced = out[n - d + k] == deleted[k];
+    if (replaced)
+        out[n - d] = '\0';
 }
 
 /* The names a rule's match.program globs are tried against: the base names
@@ -170,10 +187,7 @@ static void warn_about_the_policy(const struct sf_policy *p)
 
 static void policy_path_into_record(const char *path)
 {
-    size_t n = path ? strnlen(path, SF_RECORD_PATH_MAX - 1) : 0;
-    if (n)
-        memcpy(sf_record.policy, path, n);
-    sf_record.policy[n] = '\0';
+    copy_bounded(sf_record.policy, path ? path : "", SF_RECORD_PATH_MAX);
 }
 
 static struct sf_policy *parse_policy(void)
@@ -188,11 +202,16 @@ static struct sf_policy *parse_policy(void)
 /* Whether the environment holds any SOCKFIX_ variable: a scan of memory the
  * process already has, so that the common case calls nothing in libc. The
  * values themselves are read with secure_getenv. */
-static bool sockfix_variables_present(void)
+static NO_LOOP_PATTERNS bool sockfix_variables_present(void)
 {
-    for (char **e = environ; e && *e; e++)
-        if (strncmp(*e, "SOCKFIX_", 8) == 0)
+    static const char prefix[] = "SOCKFIX_";
+    for (char **e = environ; e && *e; e++) {
+        size_t k = 0;
+        while (k < sizeof prefix - 1 && (*e)[k] == prefix[k])
+            k++;
+        if (k == sizeof prefix - 1)
             return true;
+    }
     return false;
 }
 
@@ -208,18 +227,13 @@ static bool prepare(void)
     bool maybe_strict = strict && *strict;
     if (preread.path) {
         char err[8];
-        char *buf = preread.small;
-        long n = sf_policy_read(preread.path, buf, sizeof preread.small, err, sizeof err);
-        if (n == -2) { /* larger than the small buffer */
-            buf = mmap(NULL, PREREAD_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                       0);
-            n = buf == MAP_FAILED
-                    ? -1
-                    : sf_policy_read(preread.path, buf, PREREAD_BYTES, err, sizeof err);
-            if (buf != MAP_FAILED && n < 0)
-                munmap(buf, PREREAD_BYTES);
-            preread.mapped = n >= 0;
-        }
+        char *buf = mmap(NULL, PREREAD_BYTES, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        long n = buf == MAP_FAILED
+                     ? -1
+                     : sf_policy_read(preread.path, buf, PREREAD_BYTES, err, sizeof err);
+        if (buf != MAP_FAILED && n < 0)
+            munmap(buf, PREREAD_BYTES);
         if (n < 0) /* unreadable or large: load it whole now, errors and all */
             return true;
         preread.text = buf;
@@ -233,9 +247,8 @@ static void initialise(void)
 {
     real_bind_all();
     struct sf_policy *p = parse_policy();
-    if (preread.mapped) /* the policy keeps its own copies */
+    if (preread.text) /* the policy keeps its own copies */
         munmap(preread.text, PREREAD_BYTES);
-    preread.mapped = false;
     preread.text = NULL;
     bool strict;
     apply_environment(p, &strict);

@@ -12,15 +12,23 @@ enum real_id {
     R_COUNT
 };
 
-static const char *const real_names[R_COUNT] = {
+/* Names and hook addresses without pointers in data: nothing here needs a
+ * relocation at load (every process pays for those, sockets or not). */
+static const char real_names[R_COUNT][12] = {
 #define SF_HOOK(name, params, args) [R_##name] = #name,
 #include "hooks.def"
 };
 
-static void *const own_hooks[R_COUNT] = {
-#define SF_HOOK(name, params, args) [R_##name] = (void *)sf_hook_##name,
+static void *own_hook(int id)
+{
+    switch (id) {
+#define SF_HOOK(name, params, args)                                                                \
+    case R_##name:                                                                                 \
+        return (void *)sf_hook_##name;
 #include "hooks.def"
-};
+    }
+    return NULL;
+}
 
 static _Atomic(void *) real_fn[R_COUNT];
 
@@ -36,7 +44,7 @@ static void bind_one(int i)
     if (!atomic_compare_exchange_strong(&bind_state[i], &expected, BINDING))
         return; /* bound, or being bound (by us, re-entered, or by another thread) */
     void *f = dlsym(RTLD_NEXT, real_names[i]);
-    if (f == own_hooks[i])
+    if (f == own_hook(i))
         f = NULL;
     atomic_store_explicit(&real_fn[i], f, memory_order_release);
     atomic_store_explicit(&bind_state[i], BOUND, memory_order_release);

@@ -221,7 +221,7 @@ Test(values, every_option_is_documented)
         const char *text = slurp(docs[d]);
         for (int i = 0; i < SF_OPT_COUNT; i++) {
             char key[64];
-            snprintf(key, sizeof key, "%s%s", d == 0 ? "| `" : "\n", sf_options[i].key);
+            snprintf(key, sizeof key, "%s%.16s", d == 0 ? "| `" : "\n", sf_options[i].key);
             cr_expect(strstr(text, key), "%s lacks a row for %s", docs[d], sf_options[i].key);
             if (sf_options[i].level)
                 cr_expect(strstr(text, sf_options[i].optlabel), "%s lacks %s", docs[d],
