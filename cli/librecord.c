@@ -124,7 +124,9 @@ bool librecord_fd(const struct librecord *r, int fd, struct librecord_fd *out)
     uint32_t *dst[3] = {&out->kind, &out->program, &out->sockfix};
     for (int t = 0; t < 3; t++)
         if (tables[t] &&
-            librecord_peek(r->pid, tables[t] + (uint64_t)fd * sizeof(uint32_t), dst[t], 4) != 0)
+            librecord_peek(r->pid,
+                           tables[t] + (uint64_t)sf_record_slot((uint32_t)fd) * sizeof(uint32_t),
+                           dst[t], 4) != 0)
             return false;
     return out->kind != 0;
 }

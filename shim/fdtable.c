@@ -50,7 +50,7 @@ static bool in_range(int fd)
 static uint32_t load(enum table t, int fd)
 {
     _Atomic uint32_t *p = in_range(fd) ? table(t, false) : NULL;
-    return p ? atomic_load_explicit(&p[fd], memory_order_relaxed) : 0;
+    return p ? atomic_load_explicit(&p[sf_record_slot((uint32_t)fd)], memory_order_relaxed) : 0;
 }
 
 /* Stores v; a zero into a table not mapped yet is no change. */
@@ -58,7 +58,7 @@ static void store(enum table t, int fd, uint32_t v)
 {
     _Atomic uint32_t *p = in_range(fd) ? table(t, v != 0) : NULL;
     if (p)
-        atomic_store_explicit(&p[fd], v, memory_order_relaxed);
+        atomic_store_explicit(&p[sf_record_slot((uint32_t)fd)], v, memory_order_relaxed);
 }
 
 uint8_t fdtab_get(int fd)
@@ -79,7 +79,7 @@ void fdtab_add(int fd, uint32_t bits)
 {
     _Atomic uint32_t *p = in_range(fd) ? table(KINDS, true) : NULL;
     if (p)
-        atomic_fetch_or_explicit(&p[fd], bits, memory_order_relaxed);
+        atomic_fetch_or_explicit(&p[sf_record_slot((uint32_t)fd)], bits, memory_order_relaxed);
 }
 
 void fdtab_accepted(int lfd, int fd, uint8_t kind, uint32_t inherited)
@@ -110,10 +110,10 @@ static void move_bits(enum table to, enum table from, int fd, uint32_t bits)
     _Atomic uint32_t *p = in_range(fd) && bits ? table(to, true) : NULL;
     if (!p)
         return;
-    atomic_fetch_or_explicit(&p[fd], bits, memory_order_relaxed);
+    atomic_fetch_or_explicit(&p[sf_record_slot((uint32_t)fd)], bits, memory_order_relaxed);
     _Atomic uint32_t *q = table(from, false);
     if (q)
-        atomic_fetch_and_explicit(&q[fd], ~bits, memory_order_relaxed);
+        atomic_fetch_and_explicit(&q[sf_record_slot((uint32_t)fd)], ~bits, memory_order_relaxed);
 }
 
 void fdtab_add_program_options(int fd, uint32_t bits)

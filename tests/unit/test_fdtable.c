@@ -1,6 +1,7 @@
 /* The per-fd table of the shim (shim/fdtable.c), on its own: no sockets, no
  * hooks. The record (shim/record.c) is where sockfix apply finds the tables. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SOCKFIX_SHIM /* the record's table addresses, as the library sees them */
@@ -10,7 +11,7 @@
 static uint32_t sockfix_options(int fd)
 {
     const uint32_t *t = (const uint32_t *)(uintptr_t)sf_record.sockfix_options;
-    return t ? t[fd] : 0;
+    return t ? t[sf_record_slot((uint32_t)fd)] : 0;
 }
 
 Test(fdtable, nothing_is_known_and_nothing_is_mapped_at_first)
@@ -105,6 +106,20 @@ Test(fdtable, dup_copies_and_close_forgets)
     fdtab_forget(6);
     cr_assert_eq(fdtab_get(6), FD_KIND_UNKNOWN);
     cr_assert_eq(fdtab_program_options(6), 0);
+}
+
+Test(fdtable, neighbouring_descriptors_are_in_different_cache_lines)
+{
+    bool seen[FDTAB_SIZE] = {0};
+    for (uint32_t fd = 0; fd < FDTAB_SIZE; fd++) {
+        uint32_t s = sf_record_slot(fd);
+        cr_assert_lt(s, FDTAB_SIZE);
+        cr_assert_not(seen[s], "fd %u shares slot %u", fd, s);
+        seen[s] = true;
+        cr_assert_eq(s / 256, fd / 256, "fd %u leaves its 1 KB block", fd);
+        if (fd)
+            cr_assert_neq(s * 4 / 64, sf_record_slot(fd - 1) * 4 / 64, "fd %u", fd);
+    }
 }
 
 Test(fdtable, close_range_forgets_exactly_its_range)
