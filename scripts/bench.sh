@@ -216,6 +216,19 @@ su_server=$(ratio "$(get startup.sockfix-server)" "$(get startup.empty)")
 su_keep=$(ratio "$(get startup.libkeepalive)" "$(get startup.empty)")
 su_empty=$(ratio "$(get startup.empty)" "$(get startup.bare)")
 big=$(echo "$RULES" | awk '{print $NF}')
+# The table the README publishes: each variant side by side, from this run.
+summary_table() {
+    echo "| measure | bare | empty preload | libkeepalive | sockfix, default policy | sockfix, server policy |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    echo "| start-up of /bin/true, µs per spawn (lower is better) | $(get startup.bare) | $(get startup.empty) | $(get startup.libkeepalive) | $(get startup.sockfix) | $(get startup.sockfix-server) |"
+    echo "| start-up / empty preload | $su_empty | 1.000 | $su_keep | $su_sockfix | $su_server |"
+    for t in 1 2; do
+        echo "| loopback connections per second, $t thread$([ "$t" = 1 ] || echo s) (higher is better) | $(get "churn.bare.$t") | | $(get "churn.libkeepalive.$t") | $(get "churn.sockfix.$t") | $(get "churn.sockfix-server.$t") |"
+        echo "| connections / bare, $t thread$([ "$t" = 1 ] || echo s) | 1.000 | | $(ratio "$(get "churn.libkeepalive.$t")" "$(get "churn.bare.$t")") | $(ratio "$(get "churn.sockfix.$t")" "$(get "churn.bare.$t")") | $(ratio "$(get "churn.sockfix-server.$t")" "$(get "churn.bare.$t")") |"
+    done
+    echo "| resident memory, KiB | $(get rss.bare) | $(get rss.empty) | | $(get rss.sockfix) | |"
+}
+summary_table >"$work/summary"
 {
     echo "# sockfix benchmarks"
     echo
@@ -224,6 +237,10 @@ big=$(echo "$RULES" | awk '{print $NF}')
     echo "$cpu, $(nproc) cores, $mem, Linux $(uname -r), glibc $glibc."
     echo "Each figure is a median over rounds that alternate the variants; ratios are ratios of"
     echo "medians from this one run. This machine is a shared 2-core VM: absolute times are context."
+    echo
+    echo "## Side by side"
+    echo
+    cat "$work/summary"
     echo
     echo "## Targets"
     echo
@@ -381,5 +398,17 @@ plot "$work/chart.dat" using 2:xtic(1) title "bare", '' using 3 title "empty", \
      '' using 4 title "sockfix (default)", '' using 5 title "sockfix (server policy)", \
      '' using 6 title "libkeepalive"
 GNUPLOT
+# A full run also publishes the side-by-side table in the README, between
+# its markers (the quick run's figures are too small to quote).
+if [ "$quick" = no ]; then
+    awk -v table="$work/summary" -v when="$(date -u '+%Y-%m-%d'), $commit, $cpu, $(nproc) cores" '
+        /^<!-- bench-table -->$/ {print; print ""; print "Measured " when " by `scripts/bench.sh`:"; print "";
+                                  while ((getline line < table) > 0) print line; print ""; skip = 1; next}
+        /^<!-- \/bench-table -->$/ {skip = 0}
+        !skip' "$here/README.md" >"$work/README.md"
+    cat "$work/README.md" >"$here/README.md"
+fi
 cat "$out/BENCHMARKS.md"
-echo "bench.sh: wrote $out/BENCHMARKS.md and $out/benchmarks.png"
+readme_note=""
+[ "$quick" = no ] && readme_note=" and the README's table"
+echo "bench.sh: wrote $out/BENCHMARKS.md and $out/benchmarks.png$readme_note"
