@@ -130,6 +130,18 @@ struct loop {
     struct decision *c;
 };
 
+/* One rule against the decision in c: a global function, so that the
+ * verifier checks it once, on its own, rather than in every program that
+ * decides and at every call (its loops over ports, networks and names made
+ * programs that decide twice, or after a branch, pass the kernel's limit of
+ * a million instructions verified). 1 when the rule held. */
+__noinline int sf_bpf_rule_step(const struct sf_flat_rule *r, struct decision *c)
+{
+    if (!r || !c)
+        return 0;
+    return sf_flat_rule_step(r, &c->ev, c->have_comm, c->comm, c->applicable, &c->d);
+}
+
 static long take_rule(__u64 i, void *arg)
 {
     struct decision *c = ((struct loop *)arg)->c;
@@ -137,7 +149,7 @@ static long take_rule(__u64 i, void *arg)
     const struct sf_flat_rule *r = bpf_map_lookup_elem(&rules, &k);
     if (!r)
         return 1;
-    c->matched += sf_flat_rule_step(r, &c->ev, c->have_comm, c->comm, c->applicable, &c->d);
+    c->matched += sf_bpf_rule_step(r, c);
     return 0;
 }
 

@@ -42,7 +42,8 @@ struct attach_failure_count {
 struct attach_program_stats {
     const char *name; /* bind4, ..., setsockopt */
     bool present;
-    uint64_t runs, run_ns; /* run_ns: 0 unless kernel.bpf_stats_enabled = 1 */
+    uint64_t runs, run_ns;   /* run_ns: 0 unless kernel.bpf_stats_enabled = 1 */
+    uint32_t verified_insns; /* what the verifier went through to load it (limit 1000000) */
 };
 
 #define ATTACH_PROGRAMS 6

@@ -59,6 +59,7 @@ static void read_program(const char *path, struct attach_program_stats *s)
     if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &pi, &len) == 0) {
         s->runs = pi.run_cnt;
         s->run_ns = pi.run_time_ns;
+        s->verified_insns = pi.verified_insns;
     }
     if (pfd >= 0)
         close(pfd);

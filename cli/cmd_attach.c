@@ -265,10 +265,11 @@ static void print_status_json(const struct attachment *v, size_t n)
                    errno_text(a->failures[f].err), (unsigned long long)a->failures[f].count);
         printf("], \"programs\": [");
         for (size_t p = 0; p < ATTACH_PROGRAMS; p++)
-            printf("%s{\"name\": \"%s\", \"present\": %s, \"runs\": %llu, \"run_ns\": %llu}",
+            printf("%s{\"name\": \"%s\", \"present\": %s, \"runs\": %llu, \"run_ns\": %llu, "
+                   "\"verified_insns\": %u}",
                    p ? ", " : "", a->programs[p].name, a->programs[p].present ? "true" : "false",
                    (unsigned long long)a->programs[p].runs,
-                   (unsigned long long)a->programs[p].run_ns);
+                   (unsigned long long)a->programs[p].run_ns, a->programs[p].verified_insns);
         printf("]}");
     }
     printf("%s]\n", n ? "\n" : "");
