@@ -6,15 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-/* Reads at most max + 1 bytes so that a file that grew while being read
- * is recognised as too large. */
-static ssize_t read_all(int fd, char *buf, size_t max)
+/* Reads to the end, at most max + 1 bytes so that a file that grew while
+ * being read is recognised as too large. A short read that ends at the size
+ * fstat reported is the end: a file that did not change takes one read (in
+ * the library, every start with a policy file pays for each system call). */
+static ssize_t read_all(int fd, char *buf, size_t max, size_t size)
 {
     size_t got = 0;
     while (got <= max) {
-        ssize_t n = read(fd, buf + got, max + 1 - got);
+        size_t want = max + 1 - got;
+        ssize_t n = read(fd, buf + got, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -22,6 +26,8 @@ static ssize_t read_all(int fd, char *buf, size_t max)
         if (n == 0)
             break;
         got += (size_t)n;
+        if ((size_t)n < want && got == size)
+            break;
     }
     return (ssize_t)got;
 }
@@ -55,7 +61,8 @@ int sf_policy_check_owner(const struct stat *st, unsigned euid, char *err, size_
     return 0;
 }
 
-long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t errlen)
+long sf_policy_read(const char *path, unsigned euid, char *buf, size_t cap, char *err,
+                    size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
@@ -72,7 +79,7 @@ long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t e
                  S_ISDIR(st.st_mode) ? "is a directory, not a policy file"
                                      : "is not a regular file");
         r = -1;
-    } else if (sf_policy_check_owner(&st, (unsigned)geteuid(), err, errlen) != 0) {
+    } else if (sf_policy_check_owner(&st, euid, err, errlen) != 0) {
         r = -1;
     } else if (st.st_size > SF_POLICY_MAX_BYTES) {
         r = too_large(err, errlen, (long long)st.st_size);
@@ -81,7 +88,7 @@ long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t e
     } else {
         /* One byte more than a valid file can have tells growth from EOF. */
         size_t want = cap < SF_POLICY_MAX_BYTES + 1 ? cap : SF_POLICY_MAX_BYTES + 1;
-        ssize_t n = read_all(fd, buf, want - 1);
+        ssize_t n = read_all(fd, buf, want - 1, (size_t)st.st_size);
         if (n < 0) {
             snprintf(err, errlen, "%s", strerror(errno));
             r = -1;
@@ -91,7 +98,9 @@ long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t e
             r = (long)n;
         }
     }
-    close(fd);
+    /* The system call, not close(): in the library close() is its own hook,
+     * whose first call binds the real close with dlsym, at every start. */
+    syscall(SYS_close, fd);
     return r;
 }
 
@@ -101,7 +110,8 @@ struct sf_policy *sf_policy_load_file(const char *path)
     if (!buf)
         return NULL;
     char err[192];
-    long n = sf_policy_read(path, buf, SF_POLICY_MAX_BYTES + 1, err, sizeof err);
+    long n =
+        sf_policy_read(path, (unsigned)geteuid(), buf, SF_POLICY_MAX_BYTES + 1, err, sizeof err);
     struct sf_policy *p =
         n < 0 ? sf_policy_failed(path, err) : sf_policy_parse(buf, (size_t)n, path);
     free(buf);

@@ -22,11 +22,12 @@ int sf_policy_check_owner(const struct stat *st, unsigned euid, char *err, size_
 
 /* Reads a policy file into buf without allocating: the file is opened
  * non-blocking and must be a regular file of at most SF_POLICY_MAX_BYTES that passes
- * sf_policy_check_owner for this process.
+ * sf_policy_check_owner for a process of effective user euid.
  * Returns its length; -1 with the reason in err ("No such file or
  * directory", "is not a regular file", ...); or -2 when it does not fit
  * in cap - 1 bytes (one byte is kept to tell the end of the file). */
-long sf_policy_read(const char *path, char *buf, size_t cap, char *err, size_t errlen);
+long sf_policy_read(const char *path, unsigned euid, char *buf, size_t cap, char *err,
+                    size_t errlen);
 
 /* Loads and parses a policy file. A file that cannot be read gives a policy
  * holding one "FILE: reason" error. The file is opened non-blocking and must

@@ -43,14 +43,19 @@ static const struct sf_policy *_Atomic current_policy;
  * calling back) from another thread that must wait. */
 static _Atomic pid_t starting_tid;
 
-/* What the constructor found: the policy file and, when it fit, its text in
- * pages mapped for it until the policy is parsed (a buffer in .bss would
- * put a page between the variables every start touches, for every process,
- * policy file or not). */
+/* What the constructor found: the policy file and, when it fit, its text.
+ * A policy of up to PREREAD_SMALL bytes (the shipped one and the examples)
+ * is read into the library's own data page, which the loader has made
+ * writable for every process anyway (tests/integration/test_library.c:
+ * the data segment ends in its last file page); a larger one into pages
+ * mapped for it until the policy is parsed (a mapping is two system calls
+ * and a fault, at every start). */
+#define PREREAD_SMALL 1024
 #define PREREAD_BYTES 65536
+static char preread_small[PREREAD_SMALL];
 static struct {
     const char *path; /* NULL: the built-in default */
-    char *text;       /* NULL: not read yet; else PREREAD_BYTES mapped */
+    char *text;       /* NULL: not read yet; else preread_small or PREREAD_BYTES mapped */
     size_t len;
 } preread;
 
@@ -215,6 +220,30 @@ static NO_LOOP_PATTERNS bool sockfix_variables_present(void)
     return false;
 }
 
+/* The policy file's text into preread_small, or into pages mapped for it;
+ * its length, or a negative number (unreadable, too large: parse_policy
+ * reads it again and reports why). The effective user is the one the
+ * program was started as, from the auxiliary vector (no system call). */
+static long read_policy_text(const char *path, char **text)
+{
+    char err[8];
+    unsigned euid = (unsigned)getauxval(AT_EUID);
+    long n = sf_policy_read(path, euid, preread_small, sizeof preread_small, err, sizeof err);
+    *text = n >= 0 ? preread_small : NULL;
+    if (n != -2)
+        return n;
+    char *buf = mmap(NULL, PREREAD_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (buf == MAP_FAILED)
+        return -1;
+    n = sf_policy_read(path, euid, buf, PREREAD_BYTES, err, sizeof err);
+    if (n < 0)
+        munmap(buf, PREREAD_BYTES);
+    else
+        *text = buf;
+    return n;
+}
+
 /* Finds the policy file and reads it; returns whether strict mode may be
  * asked for, which makes the rest of start-up happen now. */
 static bool prepare(void)
@@ -226,17 +255,9 @@ static bool prepare(void)
     const char *strict = env_present ? secure_getenv("SOCKFIX_STRICT") : NULL;
     bool maybe_strict = strict && *strict;
     if (preread.path) {
-        char err[8];
-        char *buf = mmap(NULL, PREREAD_BYTES, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        long n = buf == MAP_FAILED
-                     ? -1
-                     : sf_policy_read(preread.path, buf, PREREAD_BYTES, err, sizeof err);
-        if (buf != MAP_FAILED && n < 0)
-            munmap(buf, PREREAD_BYTES);
+        long n = read_policy_text(preread.path, &preread.text);
         if (n < 0) /* unreadable or large: load it whole now, errors and all */
             return true;
-        preread.text = buf;
         preread.len = (size_t)n;
         maybe_strict |= memmem(preread.text, preread.len, "strict", 6) != NULL;
     }
@@ -247,7 +268,7 @@ static void initialise(void)
 {
     real_bind_all();
     struct sf_policy *p = parse_policy();
-    if (preread.text) /* the policy keeps its own copies */
+    if (preread.text && preread.text != preread_small) /* the policy keeps its own copies */
         munmap(preread.text, PREREAD_BYTES);
     preread.text = NULL;
     bool strict;

@@ -509,10 +509,11 @@ Test(policy_file, reading_into_a_small_buffer)
     FILE *f = fopen(path, "w");
     fputs("[r]\nkeepcnt=3\n", f); /* 14 bytes */
     fclose(f);
-    cr_expect_eq(sf_policy_read(path, buf, sizeof buf, err, sizeof err), 14);
+    cr_expect_eq(sf_policy_read(path, (unsigned)geteuid(), buf, sizeof buf, err, sizeof err), 14);
     cr_expect_arr_eq(buf, "[r]\nkeepcnt=3\n", 14);
-    cr_expect_eq(sf_policy_read(path, buf, 14, err, sizeof err), -2);
-    cr_expect_eq(sf_policy_read("/nonexistent", buf, sizeof buf, err, sizeof err), -1);
+    cr_expect_eq(sf_policy_read(path, (unsigned)geteuid(), buf, 14, err, sizeof err), -2);
+    cr_expect_eq(
+        sf_policy_read("/nonexistent", (unsigned)geteuid(), buf, sizeof buf, err, sizeof err), -1);
     cr_expect_str_eq(err, "No such file or directory");
     unlink(path);
 }
