@@ -461,7 +461,7 @@ static __u32 option_of(const struct sf_flat_config *cfg, int level, int name)
 {
     for (__u32 i = 0; i < SF_OPT_COUNT; i++) {
         const struct sf_flat_option *o = &cfg->options[i];
-        if (o->level &&
+        if (o->name && /* 0: no socket option (the backlog); IPPROTO_IP is level 0 */
             ((o->level == level && o->name == name) || (o->level6 == level && o->name6 == name)))
             return i;
     }

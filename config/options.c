@@ -128,67 +128,120 @@ void sf_option_sockopt(const struct sf_option *opt, unsigned family, int *level,
         *label = six ? opt->optlabel6 : opt->optlabel;
 }
 
+/* What the table implies for each kind of socket, computed once: the
+ * hooks ask for these on every event (a loop over the table each time was
+ * a fifth of the library's instructions per connection). */
+#define SOCKOPT_LEVELS 4
+#define SOCKOPT_NAMES 128
+struct derived {
+    uint32_t inherited, not_inherited;
+    uint32_t family[2];        /* [ipv6?]: options that exist for the family */
+    uint32_t applicable[2][2]; /* [udp?][client?]: options for a type and role */
+    int8_t by_sockopt[SOCKOPT_LEVELS][SOCKOPT_NAMES]; /* [level_slot][name]: id + 1, 0: none */
+};
+
+/* The levels the table's socket options are at; -1 for any other. */
+static int level_slot(int level)
+{
+    switch (level) {
+    case SOL_SOCKET:
+        return 0;
+    case IPPROTO_IP:
+        return 1;
+    case IPPROTO_TCP:
+        return 2;
+    case IPPROTO_IPV6:
+        return 3;
+    default:
+        return -1;
+    }
+}
+
+static void index_sockopt(struct derived *m, int level, int name, int id)
+{
+    int slot = level_slot(level);
+    if (slot >= 0 && name > 0 && name < SOCKOPT_NAMES) /* tests/unit/test_options.c: every row */
+        m->by_sockopt[slot][name] = (int8_t)(id + 1);
+}
+
+static void derive(struct derived *m)
+{
+    *m = (struct derived){0};
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        const struct sf_option *o = &sf_options[i];
+        uint32_t bit = SF_OPT_BIT(i);
+        if (o->optname) { /* 0: no socket option (the backlog) */
+            index_sockopt(m, o->level, o->optname, i);
+            if (o->optname6)
+                index_sockopt(m, o->level6, o->optname6, i);
+        }
+        if (o->inherited)
+            m->inherited |= bit;
+        else if (o->phase & SF_PHASE_CONNECTION)
+            m->not_inherited |= bit;
+        for (int six = 0; six < 2; six++)
+            if (!o->families || (o->families & (six ? SF_FAMILY_IPV6 : SF_FAMILY_IPV4)))
+                m->family[six] |= bit;
+        for (int udp = 0; udp < 2; udp++)
+            for (int client = 0; client < 2; client++)
+                if ((o->types & (udp ? SF_TYPE_UDP : SF_TYPE_TCP)) &&
+                    (o->roles & (client ? SF_ROLE_CLIENT : SF_ROLE_SERVER)))
+                    m->applicable[udp][client] |= bit;
+    }
+}
+
+static struct {
+    _Atomic int ready; /* 1: m holds them; 2: being written */
+    struct derived m;
+} derived;
+
+/* Racing first callers compute the same values; readers that find them not
+ * published yet compute their own into scratch. Lock-free and
+ * async-signal-safe. */
+static const struct derived *masks(struct derived *scratch)
+{
+    if (atomic_load_explicit(&derived.ready, memory_order_acquire) == 1)
+        return &derived.m;
+    derive(scratch);
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&derived.ready, &expected, 2)) {
+        derived.m = *scratch;
+        atomic_store_explicit(&derived.ready, 1, memory_order_release);
+    }
+    return scratch;
+}
+
 uint32_t sf_options_for_family(unsigned family)
 {
-    uint32_t set = 0;
-    for (int i = 0; i < SF_OPT_COUNT; i++)
-        if (!sf_options[i].families || (sf_options[i].families & family))
-            set |= SF_OPT_BIT(i);
-    return set;
+    struct derived s;
+    return masks(&s)->family[family == SF_FAMILY_IPV6];
 }
 
 uint32_t sf_options_applicable(unsigned type, unsigned role)
 {
-    uint32_t set = 0;
-    for (int i = 0; i < SF_OPT_COUNT; i++)
-        if ((sf_options[i].types & type) && (sf_options[i].roles & role))
-            set |= SF_OPT_BIT(i);
-    return set;
-}
-
-static struct {
-    _Atomic int ready;
-    uint32_t inherited, not_inherited;
-} masks;
-
-/* Racing first callers compute the same values; readers that find them not
- * published yet compute their own. */
-static void option_masks(uint32_t *inherited, uint32_t *not_inherited)
-{
-    if (atomic_load_explicit(&masks.ready, memory_order_acquire) == 1) { /* 2: being written */
-        *inherited = masks.inherited;
-        *not_inherited = masks.not_inherited;
-        return;
-    }
-    uint32_t in = 0, out = 0;
-    for (int i = 0; i < SF_OPT_COUNT; i++) {
-        if (sf_options[i].inherited)
-            in |= SF_OPT_BIT(i);
-        else if (sf_options[i].phase & SF_PHASE_CONNECTION)
-            out |= SF_OPT_BIT(i);
-    }
-    *inherited = in;
-    *not_inherited = out;
-    int expected = 0;
-    if (atomic_compare_exchange_strong(&masks.ready, &expected, 2)) {
-        masks.inherited = in;
-        masks.not_inherited = out;
-        atomic_store_explicit(&masks.ready, 1, memory_order_release);
-    }
+    struct derived s;
+    return masks(&s)->applicable[type == SF_TYPE_UDP][role == SF_ROLE_CLIENT];
 }
 
 uint32_t sf_options_inherited(void)
 {
-    uint32_t in, out;
-    option_masks(&in, &out);
-    return in;
+    struct derived s;
+    return masks(&s)->inherited;
 }
 
 uint32_t sf_options_not_inherited(void)
 {
-    uint32_t in, out;
-    option_masks(&in, &out);
-    return out;
+    struct derived s;
+    return masks(&s)->not_inherited;
+}
+
+int sf_option_of_sockopt(int level, int name)
+{
+    int slot = level_slot(level);
+    if (slot < 0 || name <= 0 || name >= SOCKOPT_NAMES)
+        return -1;
+    struct derived s;
+    return masks(&s)->by_sockopt[slot][name] - 1;
 }
 
 int32_t sf_option_from_kernel(const struct sf_option *opt, int32_t raw)

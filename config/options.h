@@ -130,16 +130,22 @@ int32_t sf_option_from_kernel(const struct sf_option *opt, int32_t raw);
  * connection. Name options compare their text: not here. */
 bool sf_option_holds(const struct sf_option *opt, int32_t current, int32_t v, bool connected);
 
+/* What the table implies, computed once from it; lock-free and
+ * async-signal-safe. */
+
 /* Bit set of the options that exist for a family (SF_FAMILY_IPV4 or IPV6). */
 uint32_t sf_options_for_family(unsigned family);
 
-/* Bit set of the options that apply to a socket of one type and role. */
+/* Bit set of the options that apply to a socket of one type (SF_TYPE_TCP or
+ * SF_TYPE_UDP) and role (SF_ROLE_SERVER or SF_ROLE_CLIENT). */
 uint32_t sf_options_applicable(unsigned type, unsigned role);
 
 /* Connection options the kernel copies from a listener to the sockets it
- * accepts, and those it does not (set on each accepted socket). Computed once
- * from the table; lock-free and async-signal-safe. */
+ * accepts, and those it does not (set on each accepted socket). */
 uint32_t sf_options_inherited(void);
 uint32_t sf_options_not_inherited(void);
+
+/* The option a setsockopt(level, name) sets (IPv4 or IPv6 constant), or -1. */
+int sf_option_of_sockopt(int level, int name);
 
 #endif

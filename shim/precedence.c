@@ -14,18 +14,6 @@
 #include "log.h"
 #include "real.h"
 
-/* The option of the table a setsockopt names, or -1. */
-static int option_id(int level, int name)
-{
-    for (int i = 0; i < SF_OPT_COUNT; i++) {
-        const struct sf_option *o = &sf_options[i];
-        if (level != 0 && ((o->level == level && o->optname == name) ||
-                           (o->optname6 && o->level6 == level && o->optname6 == name)))
-            return i;
-    }
-    return -1;
-}
-
 /* The facts of a socket whose role is settled: a listener, an accepted or a
  * connected socket. A socket still on its way there gets the policy at its
  * hook point anyway. */
@@ -105,7 +93,7 @@ static bool policy_value(const struct sf_policy *p, int fd, int id, const void *
 
 int sf_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-    int id = option_id(level, name);
+    int id = sf_option_of_sockopt(level, name);
     if (id < 0 || !val || len < 1)
         return real_setsockopt(fd, level, name, val, len);
     int saved = errno;

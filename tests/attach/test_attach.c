@@ -444,6 +444,26 @@ Test(attach, a_static_server_restarts_past_time_wait)
     cr_expect_str_eq(result_get(&r, "bind"), "EADDRINUSE", "%s", r.out);
 }
 
+/* A static program's own IP_TOS (level 0, IPPROTO_IP) before connect is
+ * its own under precedence = program and replaced under policy, like any
+ * other option (the kernel programs once took level 0 for "no option"). */
+Test(attach, an_ip_level_option_the_program_set_follows_the_precedence)
+{
+    const char *cg = make_cgroup(NULL, "iplevel");
+    static const char *const policies[] = {
+        "[c]\nmatch.role = client\ntos = 32\n",
+        "[sockfix]\nprecedence = policy\n[c]\nmatch.role = client\ntos = 32\n"};
+    for (int i = 0; i < 2; i++) {
+        struct run_result r;
+        attach_policy(cg, policies[i], &r);
+        const char *argv[] = {LAUNCH, "--cgroup", cg, "--", SOCKPROBE_STATIC, "own", "4", NULL};
+        run_program(LAUNCH, argv, PLAIN_ENV, NULL, &r);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_expect_eq(result_num(&r, "client.tos"), i == 0 ? 0x10 : 32, "%s", policies[i]);
+        cr_expect_eq(result_num(&r, "client.keepintvl"), 33); /* not in the policy: the program's */
+    }
+}
+
 Test(attach, a_udp_server_and_an_ipv6_server)
 {
     const char *cg = make_cgroup(NULL, "udp6");

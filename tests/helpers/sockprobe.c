@@ -700,7 +700,8 @@ static int cmd_hold(int argc, char **argv, const char *fam, char **all, int nall
 
 /* A program that sets options itself, before and after sockfix's hook
  * points: SO_REUSEADDR=0 and TCP_KEEPIDLE=99 on the listener before bind and
- * listen, TCP_KEEPINTVL=33 on the client before connect, TCP_KEEPIDLE=300 on
+ * listen, TCP_KEEPINTVL=33 and an IP-level option (IP_TOS or IPV6_TCLASS
+ * 0x10, level 0 on IPv4) on the client before connect, TCP_KEEPIDLE=300 on
  * each accepted socket (as redis does). */
 static int cmd_own(const char *fam)
 {
@@ -715,6 +716,10 @@ static int cmd_own(const char *fam)
     socklen_t tolen = loopback(fam, port_of(l), &to);
     int c = socket(ss.ss_family, SOCK_STREAM, 0);
     setint(c, IPPROTO_TCP, TCP_KEEPINTVL, 33);
+    if (ss.ss_family == AF_INET6)
+        setint(c, IPPROTO_IPV6, IPV6_TCLASS, 0x10);
+    else
+        setint(c, IPPROTO_IP, IP_TOS, 0x10);
     if (connect(c, (struct sockaddr *)&to, tolen) != 0)
         die("connect");
     int a = accept(l, NULL, NULL);

@@ -77,6 +77,24 @@ Test(precedence, options_the_policy_does_not_name_stay_the_programs)
     EXPECT(&r, "accepted.keepcnt", 4);
 }
 
+/* IP_TOS is an option of level 0 (IPPROTO_IP): the program's own value is
+ * known as its own like any other (it was taken for "no option" once). */
+Test(precedence, an_ip_level_option_the_program_set_stays_its_own)
+{
+    for (int six = 0; six < 2; six++) {
+        struct run_result r;
+        run_probe(&(struct run_opts){.policy = "[c]\nmatch.role = client\ntos = 32\n"},
+                  ARGS("own", six ? "6" : "4"), &r);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        EXPECT(&r, "client.tos", 0x10);
+        run_probe(&(struct run_opts){.policy = "[sockfix]\nprecedence = policy\n"
+                                               "[c]\nmatch.role = client\ntos = 32\n"},
+                  ARGS("own", six ? "6" : "4"), &r);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        EXPECT(&r, "client.tos", 32);
+    }
+}
+
 Test(precedence, descriptor_state_follows_close_dup_and_close_range)
 {
     /* Each case leaves a descriptor number whose earlier socket had keepidle

@@ -1,7 +1,10 @@
 /* The option table's derived facts: the apply order and the masks computed
  * from the rows (config/options.c). */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "config/options.h"
 
@@ -40,4 +43,47 @@ Test(options, every_row_names_itself)
             cr_expect(strcmp(sf_options[o].key, sf_options[p].key) != 0, "%s twice",
                       sf_options[o].key);
     }
+}
+
+Test(options, the_masks_of_each_kind_of_socket_follow_the_rows)
+{
+    static const unsigned types[] = {SF_TYPE_TCP, SF_TYPE_UDP};
+    static const unsigned roles[] = {SF_ROLE_SERVER, SF_ROLE_CLIENT};
+    static const unsigned families[] = {SF_FAMILY_IPV4, SF_FAMILY_IPV6};
+    for (int t = 0; t < 2; t++)
+        for (int r = 0; r < 2; r++) {
+            uint32_t want = 0;
+            for (int o = 0; o < SF_OPT_COUNT; o++)
+                if ((sf_options[o].types & types[t]) && (sf_options[o].roles & roles[r]))
+                    want |= SF_OPT_BIT(o);
+            cr_expect_eq(sf_options_applicable(types[t], roles[r]), want, "type %u role %u",
+                         types[t], roles[r]);
+        }
+    for (int f = 0; f < 2; f++) {
+        uint32_t want = 0;
+        for (int o = 0; o < SF_OPT_COUNT; o++)
+            if (!sf_options[o].families || (sf_options[o].families & families[f]))
+                want |= SF_OPT_BIT(o);
+        cr_expect_eq(sf_options_for_family(families[f]), want, "family %u", families[f]);
+    }
+    cr_expect_eq(sf_options_for_family(SF_FAMILY_IPV4) & SF_OPT_BIT(SF_OPT_V6ONLY), 0);
+}
+
+Test(options, every_socket_option_of_the_table_is_found_by_its_level_and_name)
+{
+    for (int o = 0; o < SF_OPT_COUNT; o++) {
+        const struct sf_option *r = &sf_options[o];
+        if (!r->optname) {
+            cr_expect_eq(o, SF_OPT_BACKLOG, "%s has no socket option", r->key);
+            continue;
+        }
+        cr_expect_eq(sf_option_of_sockopt(r->level, r->optname), o, "%s", r->key);
+        if (r->optname6)
+            cr_expect_eq(sf_option_of_sockopt(r->level6, r->optname6), o, "%s (IPv6)", r->key);
+    }
+    cr_expect_eq(sf_option_of_sockopt(IPPROTO_IP, IP_TOS), SF_OPT_TOS); /* level 0 */
+    cr_expect_eq(sf_option_of_sockopt(0, 0), -1);
+    cr_expect_eq(sf_option_of_sockopt(SOL_SOCKET, SO_DEBUG), -1);
+    cr_expect_eq(sf_option_of_sockopt(IPPROTO_TCP, 10000), -1);
+    cr_expect_eq(sf_option_of_sockopt(-1, TCP_KEEPIDLE), -1);
 }
