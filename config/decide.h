@@ -7,6 +7,7 @@
 #ifndef SOCKFIX_CONFIG_DECIDE_H
 #define SOCKFIX_CONFIG_DECIDE_H
 
+#include "index.h"
 #include "match.h"
 
 /* Always inlined into the kernel programs: the verifier checks each use in
@@ -87,6 +88,19 @@ SF_DECIDE_FN int sf_kind_matches(unsigned types, unsigned roles, unsigned famili
 {
     return (types & ev->type) && (!roles || (roles & ev->role)) &&
            (!families || (families & ev->family));
+}
+
+/* The kinds of socket (bits sf_combo) a rule's kind keys take: a kind no
+ * rule takes is decided at once, with nothing to apply. */
+SF_DECIDE_FN uint32_t sf_kinds_taken(unsigned types, unsigned roles, unsigned families)
+{
+    uint32_t kinds = 0;
+    for (unsigned c = 0; c < SF_COMBOS; c++) {
+        struct sf_event ev = sf_combo_event(c);
+        if (sf_kind_matches(types, roles, families, &ev))
+            kinds |= 1u << c;
+    }
+    return kinds;
 }
 
 /* Whether port is in one of n ranges; no range: any port. */

@@ -168,11 +168,8 @@ int sf_flat_compile(const struct sf_policy *p, struct sf_flat *out)
         if (compile_rule(p, i, &out->rules[i], out) != 0)
             return -1;
         out->config.set_anywhere |= p->rules[i].set;
-        for (unsigned k = 0; k < SF_COMBOS; k++) {
-            struct sf_event ev = sf_combo_event(k);
-            if (sf_kind_matches(p->rules[i].types, p->rules[i].roles, p->rules[i].families, &ev))
-                out->config.kinds |= 1u << k;
-        }
+        out->config.kinds |=
+            sf_kinds_taken(p->rules[i].types, p->rules[i].roles, p->rules[i].families);
     }
     out->nrules = out->config.nrules = (uint32_t)p->nrules;
     return 0;

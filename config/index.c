@@ -20,6 +20,7 @@ static int fold_portless(const struct sf_policy *p, struct sf_index *ix)
         const struct sf_rule *r = &p->rules[p->active[i]];
         if (!r->nports && r->naddrs)
             ix->addressed[ix->naddressed++] = (uint32_t)i;
+        ix->kinds |= sf_kinds_taken(r->types, r->roles, r->families);
     }
     for (unsigned c = 0; c < SF_COMBOS; c++) {
         struct sf_event ev = sf_combo_event(c);

@@ -26,6 +26,7 @@ struct sf_writer {
 };
 
 struct sf_index {
+    uint32_t kinds; /* bit sf_combo: some active rule's kind keys take it (sf_kinds_taken) */
     struct sf_writer base[SF_COMBOS][SF_OPT_COUNT];
     uint32_t base_matched[SF_COMBOS];
     uint32_t nbounds;    /* segment k is [bounds[k], bounds[k + 1]) */

@@ -51,6 +51,9 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
     if (!ix)
         return sf_decide_scan(p, ev, d);
     unsigned c = sf_combo(ev->role, ev->family, ev->type);
+    d->set = 0;
+    if (!((ix->kinds >> c) & 1)) /* a client of a policy for servers */
+        return 0;
     struct sf_writer w[SF_OPT_COUNT];
     memcpy(w, ix->base[c], sizeof w);
     unsigned matched = ix->base_matched[c];

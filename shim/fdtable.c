@@ -23,12 +23,9 @@ static uint64_t *record_slot(enum table t)
 }
 
 /* mmap, not malloc: async-signal-safe and lock-free. Racing threads each
- * map one; the loser unmaps its own. */
-static _Atomic uint32_t *table(enum table t, bool create)
+ * map one; the loser unmaps its own. Out of line: it runs once a table. */
+static __attribute__((noinline)) _Atomic uint32_t *create_table(enum table t)
 {
-    _Atomic uint32_t *p = atomic_load_explicit(&tables[t], memory_order_acquire);
-    if (p || !create)
-        return p;
     size_t size = FDTAB_SIZE * sizeof(uint32_t);
     void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -40,6 +37,13 @@ static _Atomic uint32_t *table(enum table t, bool create)
     }
     __atomic_store_n(record_slot(t), (uint64_t)(uintptr_t)m, __ATOMIC_RELEASE);
     return m;
+}
+
+/* Every hook reaches a table several times: kept inline. */
+static inline __attribute__((always_inline)) _Atomic uint32_t *table(enum table t, bool create)
+{
+    _Atomic uint32_t *p = atomic_load_explicit(&tables[t], memory_order_acquire);
+    return p || !create ? p : create_table(t);
 }
 
 static bool in_range(int fd)

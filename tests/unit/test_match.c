@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/decide.h"
+#include "config/index.h"
 #include "config/match.h"
 
 static struct sf_policy *parse(const char *text)
@@ -308,5 +310,28 @@ Test(match, address_rules_after_another_selection)
     cr_expect_eq(sf_decide(p, &ev, &d), 1);
     cr_expect_eq(d.value[SF_OPT_KEEPIDLE], 7);
     cr_expect_eq(d.rule[SF_OPT_KEEPIDLE], 1);
+    sf_policy_free(p);
+}
+
+/* A kind of socket no rule takes is decided at once (the index's kinds):
+ * the same as the scan, for the kinds taken and for those not. */
+Test(match, kinds_no_rule_takes_are_decided_empty_and_the_others_as_the_scan)
+{
+    struct sf_policy *p = parse("[s]\nmatch.role = server\nmatch.family = ipv6\nkeepidle = 70\n"
+                                "[u]\nmatch.type = udp\nmatch.role = server\nreuseport = yes\n");
+    cr_assert_eq(sf_policy_select_program(p, NULL, 0), 0);
+    cr_assert_not_null(p->index);
+    for (unsigned c = 0; c < SF_COMBOS; c++) {
+        struct sf_event ev = sf_combo_event(c);
+        ev.port = 80;
+        bool taken =
+            ev.role == SF_ROLE_SERVER && (ev.type == SF_TYPE_UDP || ev.family == SF_FAMILY_IPV6);
+        cr_expect_eq((p->index->kinds >> c) & 1, taken, "combo %u", c);
+        struct sf_decision a, b;
+        unsigned ma = sf_decide(p, &ev, &a), mb = sf_decide_scan(p, &ev, &b);
+        cr_expect_eq(ma, mb, "combo %u", c);
+        cr_expect_eq(a.set, b.set, "combo %u", c);
+        cr_expect_eq(ma != 0, taken, "combo %u", c);
+    }
     sf_policy_free(p);
 }
