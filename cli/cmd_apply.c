@@ -74,12 +74,15 @@ static void phases_of(const struct tsock *s, unsigned *act, unsigned *compare)
     }
 }
 
-/* Whether the socket holds the policy's value v of option i. */
+/* Whether the socket holds the policy's value v of option i: above the
+ * sysctl that caps the option (its row's capped_by, in the socket's
+ * namespace) the kernel keeps the sysctl's value, and so does a socket that
+ * holds v as far as it can. */
 static bool holds(const struct apply_run *run, const struct tsock *s, int i, int32_t v)
 {
     const struct sf_option *o = &sf_options[i];
-    if (i == SF_OPT_BACKLOG) /* the kernel caps a backlog at net.core.somaxconn */
-        return s->si.value[i] == (v < s->ns->somaxconn ? v : s->ns->somaxconn);
+    if (s->ns->cap[i] > 0 && v > s->ns->cap[i])
+        v = (int32_t)s->ns->cap[i];
     return sockinfo_holds(&s->si, i, v, o->kind == SF_VAL_NAME ? sf_policy_name(run->p, v) : NULL);
 }
 

@@ -58,11 +58,10 @@ static void print_value(char *buf, size_t len, const struct sockinfo *si, int i)
         sf_format_option_value(&sf_options[i], si->value[i], buf, len);
 }
 
-/* The table shows the keepalive-era options as columns; any other option
- * appears under "other" when it differs from what the kernel gives a fresh
- * socket of the same family and type in the socket's namespace (--json has
- * every option, always). */
-#define TABLE_COLUMNS (SF_OPT_BACKLOG + 1)
+/* The table has a column for each option whose row says so (the
+ * keepalive-era ones); any other option appears under "other" when it
+ * differs from what the kernel gives a fresh socket of the same family and
+ * type in the socket's namespace (--json has every option, always). */
 
 static void role_text(const struct tsock *s, char *buf, size_t len)
 {
@@ -87,8 +86,9 @@ static void print_text(const struct walk *w, const struct collected *c)
     if (w->tree)
         printf("%-8s ", "PID");
     printf("%-4s %-4s %-8s %-24s %-24s", "FD", "TYPE", "ROLE", "LOCAL", "REMOTE");
-    for (int i = 0; i < TABLE_COLUMNS; i++)
-        printf(" %s", sf_options[i].key);
+    for (int i = 0; i < SF_OPT_COUNT; i++)
+        if (sf_options[i].column)
+            printf(" %s", sf_options[i].key);
     printf(" other\n");
     for (size_t k = 0; k < c->n; k++) {
         const struct tsock *s = c->v[k];
@@ -105,15 +105,18 @@ static void print_text(const struct walk *w, const struct collected *c)
         }
         printf("%-4s %-4s %-8s %-24s %-24s", fds, s->si.type == SF_TYPE_TCP ? "tcp" : "udp", role,
                local, remote);
-        for (int i = 0; i < TABLE_COLUMNS; i++) {
+        for (int i = 0; i < SF_OPT_COUNT; i++) {
+            if (!sf_options[i].column)
+                continue;
             char v[32];
             print_value(v, sizeof v, &s->si, i);
             printf(" %-*s", (int)strlen(sf_options[i].key), v);
         }
         const struct sockinfo *fresh = nsview_fresh(s->ns, s->si.domain, s->si.type);
         const char *sep = " ";
-        for (int i = TABLE_COLUMNS; i < SF_OPT_COUNT; i++) {
-            if (!sockinfo_differs(&s->si, fresh, i) || (s->si.peer_len && sf_options[i].autotuned))
+        for (int i = 0; i < SF_OPT_COUNT; i++) {
+            if (sf_options[i].column || !sockinfo_differs(&s->si, fresh, i) ||
+                (s->si.peer_len && sf_options[i].autotuned))
                 continue;
             char v[32];
             print_value(v, sizeof v, &s->si, i);

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../config/kernel_checks.h"
+
 int nscache_init(struct nscache *c, const char *cmd)
 {
     *c = (struct nscache){.self_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)};
@@ -198,7 +200,6 @@ static void read_sysctls(struct nsview *v)
 {
     v->eph_lo = 32768; /* the kernel's defaults, if /proc/sys cannot be read */
     v->eph_hi = 60999;
-    v->somaxconn = 4096;
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
     if (f) {
         if (fscanf(f, "%u %u", &v->eph_lo, &v->eph_hi) != 2) {
@@ -207,11 +208,12 @@ static void read_sysctls(struct nsview *v)
         }
         fclose(f);
     }
-    f = fopen("/proc/sys/net/core/somaxconn", "re");
-    if (f) {
-        if (fscanf(f, "%d", &v->somaxconn) != 1)
-            v->somaxconn = 4096;
-        fclose(f);
+    for (int i = 0; i < SF_OPT_COUNT; i++) {
+        char text[32];
+        v->cap[i] =
+            sf_options[i].capped_by[0] && sf_sysctl_read(sf_options[i].capped_by, text, sizeof text)
+                ? strtoll(text, NULL, 10)
+                : 0;
     }
 }
 

@@ -29,8 +29,9 @@ struct nsview {
     size_t nlisteners;
     const struct ns_listener **by_inode; /* the same, sorted by inode */
     unsigned eph_lo, eph_hi;             /* net.ipv4.ip_local_port_range */
-    int somaxconn;                       /* net.core.somaxconn: the kernel caps a backlog at it */
-    struct sockinfo fresh[2][2];         /* [UDP?][IPv6?]: a fresh socket's options */
+    int64_t cap[SF_OPT_COUNT];   /* the sysctl in each row's capped_by, read in the namespace; 0:
+                                    none, or not readable */
+    struct sockinfo fresh[2][2]; /* [UDP?][IPv6?]: a fresh socket's options */
 };
 
 struct nscache {

@@ -23,7 +23,7 @@
         .max = hi, .phase = ph, .types = ty, .roles = ro, .inherited = true, .level6 = 0,          \
         .optname6 = 0, .optlabel6 = "", .families = 0, .readback = SF_READS_AS_SET,                \
         .autotuned = false, .needs_cap_above = -1, .attachable = true, .capped_by = "",            \
-        .choices_from = "", __VA_ARGS__                                                            \
+        .choices_from = "", .column = false, __VA_ARGS__                                           \
     }
 #define SIX(lvl, name) .level6 = (lvl), .optname6 = (name), .optlabel6 = #name
 
@@ -38,24 +38,24 @@
 #endif
 const struct sf_option sf_options[SF_OPT_COUNT] = {
     [SF_OPT_REUSEADDR] = OPT("reuseaddr", SOL_SOCKET, SO_REUSEADDR, SF_VAL_BOOL, 0, 1,
-                             SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER),
+                             SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, .column = true),
     [SF_OPT_REUSEPORT] = OPT("reuseport", SOL_SOCKET, SO_REUSEPORT, SF_VAL_BOOL, 0, 1,
-                             SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER),
+                             SF_PHASE_BIND, ANY_TYPE, SF_ROLE_SERVER, .column = true),
     [SF_OPT_KEEPALIVE] = OPT("keepalive", SOL_SOCKET, SO_KEEPALIVE, SF_VAL_BOOL, 0, 1,
-                             SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+                             SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .column = true),
     [SF_OPT_KEEPIDLE] = OPT("keepidle", IPPROTO_TCP, TCP_KEEPIDLE, SF_VAL_SECONDS, 1, 32767,
-                            SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+                            SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .column = true),
     [SF_OPT_KEEPINTVL] = OPT("keepintvl", IPPROTO_TCP, TCP_KEEPINTVL, SF_VAL_SECONDS, 1, 32767,
-                             SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+                             SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .column = true),
     [SF_OPT_KEEPCNT] = OPT("keepcnt", IPPROTO_TCP, TCP_KEEPCNT, SF_VAL_COUNT, 1, 127,
-                           SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+                           SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .column = true),
     [SF_OPT_USER_TIMEOUT] = OPT("user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT, SF_VAL_MILLIS, 0,
-                                INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+                                INT_MAX, SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .column = true),
     [SF_OPT_NODELAY] = OPT("nodelay", IPPROTO_TCP, TCP_NODELAY, SF_VAL_BOOL, 0, 1,
-                           SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE),
+                           SF_PHASE_CONNECTION, TCP_ONLY, ANY_ROLE, .column = true),
     [SF_OPT_BACKLOG] = OPT("backlog", 0, 0, SF_VAL_COUNT, 1, 65535, SF_PHASE_LISTEN_ARG, TCP_ONLY,
                            SF_ROLE_SERVER, .optlabel = "listen backlog", .inherited = false,
-                           .attachable = false, .capped_by = "net.core.somaxconn"),
+                           .attachable = false, .capped_by = "net.core.somaxconn", .column = true),
     /* IPV6_V6ONLY fails with EINVAL once the socket is bound: before bind only. */
     [SF_OPT_V6ONLY] =
         OPT("v6only", IPPROTO_IPV6, IPV6_V6ONLY, SF_VAL_BOOL, 0, 1, SF_PHASE_BIND, ANY_TYPE,

@@ -105,6 +105,8 @@ struct sf_option {
     char capped_by[24];      /* the sysctl holding the largest value the kernel takes; above it
                                 the kernel caps without an error */
     char choices_from[48];   /* the sysctl listing the names the kernel offers; "" for none */
+    bool column;             /* a column of sockfix inspect's table (the others are listed under
+                                "other" where they differ from a fresh socket's) */
 };
 
 extern const struct sf_option sf_options[SF_OPT_COUNT];

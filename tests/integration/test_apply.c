@@ -281,3 +281,30 @@ Test(apply, a_broken_policy_changes_nothing)
     stop_held(&h);
     unlink(policy);
 }
+
+/* A buffer above net.core.rmem_max is kept at rmem_max by the kernel: a
+ * socket holding that holds the policy's value as far as it can, and apply
+ * must not report a change that can never stick (the sysctl is the row's
+ * capped_by, read in the socket's namespace). */
+Test(apply, a_value_above_the_sysctl_that_caps_it_is_no_change)
+{
+    FILE *f = fopen("/proc/sys/net/core/rmem_max", "re");
+    long rmem_max = 0;
+    cr_assert(f && fscanf(f, "%ld", &rmem_max) == 1);
+    fclose(f);
+    if (2 * rmem_max > 536870912)
+        cr_skip_test("net.core.rmem_max is above half the largest rcvbuf a policy may ask for");
+    char text[128], policy[64];
+    snprintf(text, sizeof text, "[s]\nmatch.role = server\nrcvbuf = %ld\n", 2 * rmem_max);
+    write_policy(text, policy);
+    struct held h;
+    start_held(true, policy, "4", &h);
+    struct run_result r;
+    apply(policy, &h, "--dry-run", &r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect(strstr(r.out, "4 sockets: 0 options to change,"), "%s", r.out);
+    cr_expect(strstr(r.out, "tcp listener 127.0.0.1:"), "%s", r.out);
+    cr_expect_null(strstr(r.out, "rcvbuf"), "%s", r.out);
+    stop_held(&h);
+    unlink(policy);
+}
