@@ -75,6 +75,19 @@ static NO_LOOP_PATTERNS size_t copy_bounded(char *out, const char *s, size_t max
     return n;
 }
 
+/* Whether text holds word (anywhere: a quick test, the parser decides). */
+static NO_LOOP_PATTERNS bool contains(const char *text, size_t len, const char *word, size_t n)
+{
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n && text[i + k] == word[k])
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
 /* The base name of path into a record name; " (deleted)" (an executable
  * replaced on disk while it runs) is not part of the name. */
 static NO_LOOP_PATTERNS void name_into(char out[SF_RECORD_NAME_MAX], const char *path)
@@ -259,7 +272,7 @@ static bool prepare(void)
         if (n < 0) /* unreadable or large: load it whole now, errors and all */
             return true;
         preread.len = (size_t)n;
-        maybe_strict |= memmem(preread.text, preread.len, "strict", 6) != NULL;
+        maybe_strict |= contains(preread.text, preread.len, "strict", 6);
     }
     return maybe_strict;
 }
