@@ -45,11 +45,10 @@ static _Atomic pid_t starting_tid;
 
 /* What the constructor found: the policy file and, when it fit, its text.
  * A policy of up to PREREAD_SMALL bytes (the shipped one and the examples)
- * is read into the library's own data page, which the loader has made
- * writable for every process anyway (tests/integration/test_library.c:
- * the data segment ends in its last file page); a larger one into pages
- * mapped for it until the policy is parsed (a mapping is two system calls
- * and a fault, at every start). */
+ * is read into the library's data segment, the page the constructor writes
+ * anyway (zero-initialised data is stored in the file: cmake/shim-layout.ld);
+ * a larger one into pages mapped for it until the policy is parsed (a
+ * mapping is two system calls and a fault, at every start). */
 #define PREREAD_SMALL 1024
 #define PREREAD_BYTES 65536
 static char preread_small[PREREAD_SMALL];

@@ -122,11 +122,20 @@ static struct {
 static void *load_thread(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < load.per_thread; i++) {
+    for (int i = 0, resets = 0; i < load.per_thread; i++) {
         struct sockaddr_in addr = loopback(load.port);
         int c = socket(AF_INET, i % 2 ? SOCK_STREAM : SOCK_STREAM | SOCK_NONBLOCK, 0);
-        if (c < 0 ||
-            (connect(c, (struct sockaddr *)&addr, sizeof addr) != 0 && errno != EINPROGRESS)) {
+        int r = c < 0 ? -1 : connect(c, (struct sockaddr *)&addr, sizeof addr);
+        /* Another thread may take this connection off the shared listener and
+         * reset it before this blocking connect has returned: the kernel's
+         * ECONNRESET, not the shim's. That connection is made again. */
+        if (r != 0 && errno == ECONNRESET && resets < 1000) {
+            resets++;
+            close(c);
+            i--;
+            continue;
+        }
+        if (r != 0 && errno != EINPROGRESS) {
             int expected = 0;
             atomic_compare_exchange_strong(&load.first_errno, &expected, errno);
             atomic_fetch_add(&load.failed, 1);
