@@ -120,13 +120,13 @@ bool librecord_fd(const struct librecord *r, int fd, struct librecord_fd *out)
     memset(out, 0, sizeof *out);
     if (!r->present || fd < 0 || (uint32_t)fd >= r->rec.fdtab_size)
         return false;
-    const uint64_t tables[3] = {r->rec.kinds, r->rec.program_options, r->rec.sockfix_options};
-    uint32_t *dst[3] = {&out->kind, &out->program, &out->sockfix};
-    for (int t = 0; t < 3; t++)
-        if (tables[t] &&
-            librecord_peek(r->pid,
-                           tables[t] + (uint64_t)sf_record_slot((uint32_t)fd) * sizeof(uint32_t),
-                           dst[t], 4) != 0)
-            return false;
+    struct sf_fd_entry e;
+    if (!r->rec.entries || r->rec.entry_size != sizeof e ||
+        librecord_peek(r->pid, r->rec.entries + (uint64_t)sf_record_slot((uint32_t)fd) * sizeof e,
+                       &e, sizeof e) != 0)
+        return false;
+    out->kind = e.kind;
+    out->program = e.program;
+    out->sockfix = e.sockfix;
     return out->kind != 0;
 }

@@ -45,6 +45,15 @@ static unsigned merge_rule(const struct sf_policy *p, int32_t pos, const struct 
     return 1;
 }
 
+bool sf_policy_may_take(const struct sf_policy *p, unsigned role, unsigned type)
+{
+    const struct sf_index *ix = p->index;
+    if (!ix)
+        return true;
+    unsigned v4 = sf_combo(role, SF_FAMILY_IPV4, type), v6 = sf_combo(role, SF_FAMILY_IPV6, type);
+    return ((ix->kinds >> v4) | (ix->kinds >> v6)) & 1;
+}
+
 unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
 {
     const struct sf_index *ix = p->index;

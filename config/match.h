@@ -28,6 +28,11 @@ struct sf_decision {
     uint32_t rule[SF_OPT_COUNT];
 };
 
+/* Whether some active rule's kind keys may take a socket of this role and
+ * type, in either family (an IPv6 socket's event is IPv4 for a v4-mapped
+ * address): a hook can skip building the event when none can. */
+bool sf_policy_may_take(const struct sf_policy *p, unsigned role, unsigned type);
+
 /* Merges the active rules matching ev, in file order, later keys winning;
  * a keepalive timer implies keepalive = yes unless the merge says no, and
  * keepalive = no drops the timers. Returns the number of rules matched.

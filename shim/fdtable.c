@@ -8,116 +8,118 @@
 
 #include "record.h"
 
-/* Mapped when first needed, not at load: a large .bss costs every process
- * that loads the library, sockets or not. The option tables are mapped once
- * a program sets an option sockfix knows, or sockfix sets one. */
-enum table { KINDS, PROGRAM, SOCKFIX, TABLES };
-static _Atomic(_Atomic uint32_t *) tables[TABLES];
+/* The table, as struct sf_fd_entry (record.h) with atomic fields. */
+enum field { KIND, PROGRAM, SOCKFIX, FIELDS = 4 };
+struct entry {
+    _Atomic uint32_t f[FIELDS];
+};
+_Static_assert(sizeof(struct entry) == sizeof(struct sf_fd_entry), "the record's entry");
+_Static_assert(offsetof(struct sf_fd_entry, program) == PROGRAM * sizeof(uint32_t), "program");
+_Static_assert(offsetof(struct sf_fd_entry, sockfix) == SOCKFIX * sizeof(uint32_t), "sockfix");
 
-/* Where sockfix apply finds each table (record.h). */
-static uint64_t *record_slot(enum table t)
-{
-    return t == KINDS     ? &sf_record.kinds
-           : t == PROGRAM ? &sf_record.program_options
-                          : &sf_record.sockfix_options;
-}
+/* Mapped when first needed, not at load: a large .bss costs every process
+ * that loads the library, sockets or not. */
+static _Atomic(struct entry *) table;
 
 /* mmap, not malloc: async-signal-safe and lock-free. Racing threads each
- * map one; the loser unmaps its own. Out of line: it runs once a table. */
-static __attribute__((noinline)) _Atomic uint32_t *create_table(enum table t)
+ * map one; the loser unmaps its own. Out of line: it runs once. */
+static __attribute__((noinline)) struct entry *create_table(void)
 {
-    size_t size = FDTAB_SIZE * sizeof(uint32_t);
+    size_t size = FDTAB_SIZE * sizeof(struct entry);
     void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
-    _Atomic uint32_t *expected = NULL;
-    if (!atomic_compare_exchange_strong(&tables[t], &expected, (_Atomic uint32_t *)m)) {
+    struct entry *expected = NULL;
+    if (!atomic_compare_exchange_strong(&table, &expected, (struct entry *)m)) {
         munmap(m, size);
         return expected;
     }
-    __atomic_store_n(record_slot(t), (uint64_t)(uintptr_t)m, __ATOMIC_RELEASE);
+    /* Where sockfix apply finds it (record.h). */
+    __atomic_store_n(&sf_record.entries, (uint64_t)(uintptr_t)m, __ATOMIC_RELEASE);
     return m;
 }
 
-/* Every hook reaches a table several times: kept inline. */
-static inline __attribute__((always_inline)) _Atomic uint32_t *table(enum table t, bool create)
+/* fd's entry; NULL for a descriptor past the table, or when the table is
+ * not mapped and create is false (nothing is known yet). */
+static inline __attribute__((always_inline)) struct entry *entry(int fd, bool create)
 {
-    _Atomic uint32_t *p = atomic_load_explicit(&tables[t], memory_order_acquire);
-    return p || !create ? p : create_table(t);
+    if (fd < 0 || fd >= FDTAB_SIZE)
+        return NULL;
+    struct entry *t = atomic_load_explicit(&table, memory_order_acquire);
+    if (!t && create)
+        t = create_table();
+    return t ? &t[sf_record_slot((uint32_t)fd)] : NULL;
 }
 
-static bool in_range(int fd)
+static uint32_t load(const struct entry *e, enum field f)
 {
-    return fd >= 0 && fd < FDTAB_SIZE;
+    return e ? atomic_load_explicit(&e->f[f], memory_order_relaxed) : 0;
 }
 
-static uint32_t load(enum table t, int fd)
+static void store(struct entry *e, enum field f, uint32_t v)
 {
-    _Atomic uint32_t *p = in_range(fd) ? table(t, false) : NULL;
-    return p ? atomic_load_explicit(&p[sf_record_slot((uint32_t)fd)], memory_order_relaxed) : 0;
+    atomic_store_explicit(&e->f[f], v, memory_order_relaxed);
 }
 
-/* Stores v; a zero into a table not mapped yet is no change. */
-static void store(enum table t, int fd, uint32_t v)
+/* The whole entry: a zero into a table not mapped yet is no change. */
+static void set_entry(int fd, uint32_t kind, uint32_t program, uint32_t sockfix)
 {
-    _Atomic uint32_t *p = in_range(fd) ? table(t, v != 0) : NULL;
-    if (p)
-        atomic_store_explicit(&p[sf_record_slot((uint32_t)fd)], v, memory_order_relaxed);
+    struct entry *e = entry(fd, kind | program | sockfix);
+    if (!e)
+        return;
+    store(e, KIND, kind);
+    store(e, PROGRAM, program);
+    store(e, SOCKFIX, sockfix);
 }
 
 uint8_t fdtab_get(int fd)
 {
-    return (uint8_t)load(KINDS, fd);
+    return (uint8_t)load(entry(fd, false), KIND);
 }
 
 void fdtab_set(int fd, uint8_t v)
 {
-    if (!in_range(fd))
-        return;
-    store(KINDS, fd, v);
-    store(PROGRAM, fd, 0);
-    store(SOCKFIX, fd, 0);
+    set_entry(fd, v, 0, 0);
 }
 
 void fdtab_add(int fd, uint32_t bits)
 {
-    _Atomic uint32_t *p = in_range(fd) ? table(KINDS, true) : NULL;
-    if (p)
-        atomic_fetch_or_explicit(&p[sf_record_slot((uint32_t)fd)], bits, memory_order_relaxed);
+    struct entry *e = entry(fd, true);
+    if (e)
+        atomic_fetch_or_explicit(&e->f[KIND], bits, memory_order_relaxed);
 }
 
 void fdtab_accepted(int lfd, int fd, uint8_t kind, uint32_t inherited)
 {
-    if (!in_range(fd))
+    if (fd < 0 || fd >= FDTAB_SIZE)
         return;
-    uint32_t listener = in_range(lfd) ? (uint32_t)(lfd + 1) << FDTAB_LISTENER_SHIFT : 0;
-    uint32_t whole = load(KINDS, lfd) & FD_WHOLE_LIFE;
-    store(KINDS, fd, (uint32_t)(kind | FD_ACCEPTED) | whole | listener);
-    store(PROGRAM, fd, load(PROGRAM, lfd) & inherited);
-    store(SOCKFIX, fd, load(SOCKFIX, lfd) & inherited);
+    const struct entry *l = entry(lfd, false);
+    uint32_t listener =
+        lfd >= 0 && lfd < FDTAB_SIZE ? (uint32_t)(lfd + 1) << FDTAB_LISTENER_SHIFT : 0;
+    uint32_t whole = load(l, KIND) & FD_WHOLE_LIFE;
+    set_entry(fd, (uint32_t)(kind | FD_ACCEPTED) | whole | listener, load(l, PROGRAM) & inherited,
+              load(l, SOCKFIX) & inherited);
 }
 
 int fdtab_listener(int fd)
 {
-    return (int)(load(KINDS, fd) >> FDTAB_LISTENER_SHIFT) - 1;
+    return (int)(load(entry(fd, false), KIND) >> FDTAB_LISTENER_SHIFT) - 1;
 }
 
 uint32_t fdtab_program_options(int fd)
 {
-    return load(PROGRAM, fd);
+    return load(entry(fd, false), PROGRAM);
 }
 
-/* Sets bits in table `to` and clears them in `from`: an option has one
+/* Sets bits in field `to` and clears them in `from`: an option has one
  * last writer, the program or sockfix. */
-static void move_bits(enum table to, enum table from, int fd, uint32_t bits)
+static void move_bits(enum field to, enum field from, int fd, uint32_t bits)
 {
-    _Atomic uint32_t *p = in_range(fd) && bits ? table(to, true) : NULL;
-    if (!p)
+    struct entry *e = bits ? entry(fd, true) : NULL;
+    if (!e)
         return;
-    atomic_fetch_or_explicit(&p[sf_record_slot((uint32_t)fd)], bits, memory_order_relaxed);
-    _Atomic uint32_t *q = table(from, false);
-    if (q)
-        atomic_fetch_and_explicit(&q[sf_record_slot((uint32_t)fd)], ~bits, memory_order_relaxed);
+    atomic_fetch_or_explicit(&e->f[to], bits, memory_order_relaxed);
+    atomic_fetch_and_explicit(&e->f[from], ~bits, memory_order_relaxed);
 }
 
 void fdtab_add_program_options(int fd, uint32_t bits)
@@ -130,12 +132,14 @@ void fdtab_add_sockfix_options(int fd, uint32_t bits)
     move_bits(SOCKFIX, PROGRAM, fd, bits);
 }
 
+/* An entry already empty is not written: close_range over the whole table
+ * then reads its pages (the kernel's shared zero page) instead of dirtying
+ * a megabyte. */
 void fdtab_forget(int fd)
 {
-    if (!in_range(fd))
-        return;
-    for (int t = 0; t < TABLES; t++)
-        store((enum table)t, fd, 0);
+    struct entry *e = entry(fd, false);
+    if (e && (load(e, KIND) | load(e, PROGRAM) | load(e, SOCKFIX)))
+        set_entry(fd, 0, 0, 0);
 }
 
 void fdtab_forget_range(unsigned lo, unsigned hi)
@@ -150,8 +154,7 @@ void fdtab_forget_range(unsigned lo, unsigned hi)
 
 void fdtab_copy(int from, int to)
 {
-    if (!in_range(to))
-        return;
-    for (int t = 0; t < TABLES; t++) /* nothing known: the kernel will be asked */
-        store((enum table)t, to, load((enum table)t, from));
+    /* nothing known of from: the kernel will be asked about to */
+    const struct entry *e = entry(from, false);
+    set_entry(to, load(e, KIND), load(e, PROGRAM), load(e, SOCKFIX));
 }

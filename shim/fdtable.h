@@ -2,10 +2,10 @@
  * when the hooks see it created, whether the shim already configured it,
  * for an accepted socket the descriptor of its listener, which options the
  * program set itself (for precedence = program) and which sockfix set (for
- * sockfix apply, through the record: record.h). Fixed tables, each mapped
- * when first needed: no lock, no malloc, async-signal-safe. The descriptor
+ * sockfix apply, through the record: record.h). One fixed table of
+ * entries, mapped when first needed: no lock, no malloc, async-signal-safe. The descriptor
  * hooks (hooks_fd.c) keep them right when descriptors are closed or
- * duplicated. Descriptors past the tables are simply not remembered: the
+ * duplicated. Descriptors past the table are simply not remembered: the
  * shim then asks the kernel, and an accepted socket gets the policy per
  * connection. */
 #ifndef SOCKFIX_SHIM_FDTABLE_H
@@ -15,7 +15,7 @@
 
 #define FDTAB_SIZE 65536
 
-/* An entry of the kinds table: the kind byte (fdtab_get), more flags
+/* An entry's kind: the kind byte (fdtab_get), more flags
  * (FD_EPHEMERAL_BIND, for sockfix apply), and from bit 15 an accepted
  * socket's listener descriptor + 1 (0: not known). */
 enum {

@@ -212,7 +212,7 @@ static void on_connect(int fd, const struct sockaddr *addr, socklen_t len)
     const struct sf_policy *p = shim_policy();
     if (p || shim_ready()) /* decided now, whether or not a rule matches */
         fdtab_add(fd, FD_CLIENT_DONE);
-    if (!p)
+    if (!p || !sf_policy_may_take(p, SF_ROLE_CLIENT, f.type))
         return;
     f.peer = addr;
     f.peer_len = len;

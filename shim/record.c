@@ -11,4 +11,5 @@ __attribute__((used, aligned(64))) struct sf_record sf_record = {
     .size = sizeof(struct sf_record),
     .state = SF_RECORD_WAITING,
     .fdtab_size = FDTAB_SIZE,
+    .entry_size = sizeof(struct sf_fd_entry),
 };

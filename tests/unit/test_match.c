@@ -335,3 +335,15 @@ Test(match, kinds_no_rule_takes_are_decided_empty_and_the_others_as_the_scan)
     }
     sf_policy_free(p);
 }
+
+Test(match, a_role_and_type_no_rule_takes_is_known_before_the_event)
+{
+    struct sf_policy *p = parse("[s]\nmatch.role = server\nmatch.family = ipv6\nkeepidle = 70\n"
+                                "[u]\nmatch.type = udp\nmatch.role = client\nmark = 1\n");
+    cr_assert_eq(sf_policy_select_program(p, NULL, 0), 0);
+    cr_expect(sf_policy_may_take(p, SF_ROLE_SERVER, SF_TYPE_TCP));
+    cr_expect_not(sf_policy_may_take(p, SF_ROLE_SERVER, SF_TYPE_UDP));
+    cr_expect_not(sf_policy_may_take(p, SF_ROLE_CLIENT, SF_TYPE_TCP));
+    cr_expect(sf_policy_may_take(p, SF_ROLE_CLIENT, SF_TYPE_UDP));
+    sf_policy_free(p);
+}
