@@ -74,10 +74,10 @@ static void phases_of(const struct tsock *s, unsigned *act, unsigned *compare)
     }
 }
 
-/* Whether the socket holds the policy's value v of option i: above the
- * sysctl that caps the option (its row's capped_by, in the socket's
- * namespace) the kernel keeps the sysctl's value, and so does a socket that
- * holds v as far as it can. */
+/* Whether the socket holds the policy's value v of option i. Above the
+ * sysctl that caps the option (its row's capped_by, read in the socket's
+ * namespace) the kernel keeps the sysctl's value: a socket at the cap holds
+ * v as far as the kernel allows, and setting v again would change nothing. */
 static bool holds(const struct apply_run *run, const struct tsock *s, int i, int32_t v)
 {
     const struct sf_option *o = &sf_options[i];
