@@ -45,13 +45,17 @@ static unsigned merge_rule(const struct sf_policy *p, int32_t pos, const struct 
     return 1;
 }
 
+/* Whether some active rule's kind keys take sockets of kind c (sf_combo). */
+static bool kind_taken(const struct sf_index *ix, unsigned c)
+{
+    return (ix->kinds >> c) & 1;
+}
+
 bool sf_policy_may_take(const struct sf_policy *p, unsigned role, unsigned type)
 {
     const struct sf_index *ix = p->index;
-    if (!ix)
-        return true;
-    unsigned v4 = sf_combo(role, SF_FAMILY_IPV4, type), v6 = sf_combo(role, SF_FAMILY_IPV6, type);
-    return ((ix->kinds >> v4) | (ix->kinds >> v6)) & 1;
+    return !ix || kind_taken(ix, sf_combo(role, SF_FAMILY_IPV4, type)) ||
+           kind_taken(ix, sf_combo(role, SF_FAMILY_IPV6, type));
 }
 
 unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct sf_decision *d)
@@ -61,7 +65,7 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
         return sf_decide_scan(p, ev, d);
     unsigned c = sf_combo(ev->role, ev->family, ev->type);
     d->set = 0;
-    if (!((ix->kinds >> c) & 1)) /* a client of a policy for servers */
+    if (!kind_taken(ix, c)) /* a client of a policy for servers */
         return 0;
     struct sf_writer w[SF_OPT_COUNT];
     memcpy(w, ix->base[c], sizeof w);
@@ -83,7 +87,6 @@ unsigned sf_decide(const struct sf_policy *p, const struct sf_event *ev, struct 
     }
     for (uint32_t e = 0; ev->have_addr && e < ix->naddressed; e++)
         matched += merge_rule(p, (int32_t)ix->addressed[e], ev, applicable, w);
-    d->set = 0;
     for (int o = 0; o < SF_OPT_COUNT; o++) {
         if (w[o].pos < 0)
             continue;

@@ -39,11 +39,16 @@ static __attribute__((noinline)) struct entry *create_table(void)
     return m;
 }
 
+static bool in_range(int fd)
+{
+    return fd >= 0 && fd < FDTAB_SIZE;
+}
+
 /* fd's entry; NULL for a descriptor past the table, or when the table is
  * not mapped and create is false (nothing is known yet). */
 static inline __attribute__((always_inline)) struct entry *entry(int fd, bool create)
 {
-    if (fd < 0 || fd >= FDTAB_SIZE)
+    if (!in_range(fd))
         return NULL;
     struct entry *t = atomic_load_explicit(&table, memory_order_acquire);
     if (!t && create)
@@ -61,15 +66,19 @@ static void store(struct entry *e, enum field f, uint32_t v)
     atomic_store_explicit(&e->f[f], v, memory_order_relaxed);
 }
 
+static void write_entry(struct entry *e, uint32_t kind, uint32_t program, uint32_t sockfix)
+{
+    store(e, KIND, kind);
+    store(e, PROGRAM, program);
+    store(e, SOCKFIX, sockfix);
+}
+
 /* The whole entry: a zero into a table not mapped yet is no change. */
 static void set_entry(int fd, uint32_t kind, uint32_t program, uint32_t sockfix)
 {
     struct entry *e = entry(fd, kind | program | sockfix);
-    if (!e)
-        return;
-    store(e, KIND, kind);
-    store(e, PROGRAM, program);
-    store(e, SOCKFIX, sockfix);
+    if (e)
+        write_entry(e, kind, program, sockfix);
 }
 
 uint8_t fdtab_get(int fd)
@@ -91,11 +100,10 @@ void fdtab_add(int fd, uint32_t bits)
 
 void fdtab_accepted(int lfd, int fd, uint8_t kind, uint32_t inherited)
 {
-    if (fd < 0 || fd >= FDTAB_SIZE)
+    if (!in_range(fd))
         return;
     const struct entry *l = entry(lfd, false);
-    uint32_t listener =
-        lfd >= 0 && lfd < FDTAB_SIZE ? (uint32_t)(lfd + 1) << FDTAB_LISTENER_SHIFT : 0;
+    uint32_t listener = in_range(lfd) ? (uint32_t)(lfd + 1) << FDTAB_LISTENER_SHIFT : 0;
     uint32_t whole = load(l, KIND) & FD_WHOLE_LIFE;
     set_entry(fd, (uint32_t)(kind | FD_ACCEPTED) | whole | listener, load(l, PROGRAM) & inherited,
               load(l, SOCKFIX) & inherited);
@@ -139,7 +147,7 @@ void fdtab_forget(int fd)
 {
     struct entry *e = entry(fd, false);
     if (e && (load(e, KIND) | load(e, PROGRAM) | load(e, SOCKFIX)))
-        set_entry(fd, 0, 0, 0);
+        write_entry(e, 0, 0, 0);
 }
 
 void fdtab_forget_range(unsigned lo, unsigned hi)
